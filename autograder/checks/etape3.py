@@ -1,0 +1,29 @@
+"""Hidden checks of step 3 (nn.MSELoss and torch.optim.SGD)."""
+from .compare import show
+from .etape1 import F5_ATOL, read, simulate
+from .etape2 import test_avant  # noqa: F401  (the same check: avant is written as in step 2)
+from .feedback import feedback
+from .training import check_training
+
+
+def _optimizer_problem(snapshot, scenario):
+    opt = snapshot.get("optimizer")
+    if not opt:
+        return "`optimizer` n'est pas défini"
+    if not opt["type"].startswith("torch.optim.sgd.SGD"):
+        return f"c'est {opt['type']}"
+    if not opt.get("on_params"):
+        return "il n'optimise pas `w`"
+    lr = (opt.get("lr") or {}).get("value")
+    if lr is None or abs(lr - scenario["learning_rate"]) > 1e-12:
+        return f"son lr vaut {show(lr)} au lieu de learning_rate = {scenario['learning_rate']}"
+    return None
+
+
+def test_entrainement(tirage, observation):
+    check_training(tirage, observation, simulate=simulate, read=read,
+                   variants=("grad_not_zeroed", "loss_sum", "gradient_sign"),
+                   canonical={"f5_atol": F5_ATOL}, label="(w, L)")
+    for scenario, run in zip(tirage["scenarios"], observation["runs"]):
+        problem = _optimizer_problem(run["snapshots"]["entrainement"], scenario)
+        assert problem is None, feedback("optimizer", params="`[w]`", detail=problem)

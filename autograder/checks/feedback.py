@@ -1,0 +1,107 @@
+"""The messages a failing check gives: French for the student, English for the instructor.
+
+A message is a `str` (the French text, what pytest and nbgrader show) that also carries a
+short code and an English line for the instructor's reports.
+"""
+from __future__ import annotations
+
+MESSAGES = {
+    # code: (French for the student, English for the instructor)
+    "not_done": (
+        "La cellule `{cell}` lève encore `NotImplementedError` : remplace `raise NotImplementedError()` "
+        "par ton code.",
+        "cell {cell} still raises NotImplementedError (not attempted)"),
+    "missing": (
+        "`{name}` n'est pas défini après l'exécution du notebook : vérifie que la cellule `{cell}` le définit "
+        "et ne lève pas d'erreur.",
+        "{name} is not defined after the notebook ran"),
+    "error": (
+        "La cellule `{cell}` lève une erreur : {type}: {message}",
+        "cell {cell} raises {type}: {message}"),
+    "not_a_number": (
+        "{what} doit renvoyer {expected}, mais renvoie {got}.",
+        "{what} returns {got} instead of {expected}"),
+    "wrong_value": (
+        "{what} : on attend {expected}, ton code donne {got}.",
+        "{what}: expected {expected}, got {got}"),
+    "integer_tensor": (
+        "Un tenseur d'entiers est utilisé là où il faut des flottants (par exemple `torch.tensor([5])` au lieu "
+        "de `torch.tensor([5.0])` ou `dtype=torch.float32`) : {message}",
+        "integer tensor where a float one is needed ({message})"),
+    "gradient_sum": (
+        "Ton gradient est {n} fois trop grand : c'est une somme, pas une moyenne. `np.dot` additionne déjà les "
+        "produits et renvoie un scalaire, donc `.mean()` ne divise plus par rien : divise par N = len(x) "
+        "(ou écris `np.mean(2*x*(y_predit - y))`).",
+        "gradient summed over the samples instead of averaged (np.dot already sums)"),
+    "gradient_sign": (
+        "Ton gradient a le mauvais signe : dL/dw = moyenne de 2x(wx − y), c'est-à-dire 2x·(y_predit − y).",
+        "gradient with the wrong sign"),
+    "gradient_no_factor_2": (
+        "Ton gradient est deux fois trop petit : la dérivée de (wx − y)² est 2x(wx − y), n'oublie pas le facteur 2.",
+        "gradient without the factor 2"),
+    "loss_sum": (
+        "Ton regret est une somme et non une moyenne : l'erreur quadratique moyenne divise par le nombre "
+        "d'échantillons (`.mean()`).",
+        "loss summed instead of averaged"),
+    "grad_not_zeroed": (
+        "Les gradients ne sont jamais remis à zéro : `backward()` les additionne d'une itération à l'autre, "
+        "donc w oscille au lieu de converger. Ajoute `w.grad.zero_()` (ou `optimizer.zero_grad()`) à chaque "
+        "itération.",
+        "gradients never zeroed (they accumulate, w oscillates)"),
+    "update_outside_no_grad": (
+        "La mise à jour de w est faite hors de `torch.no_grad()` : PyTorch refuse de modifier en place une "
+        "feuille qui demande un gradient. Écris la mise à jour dans `with torch.no_grad():`.",
+        "in-place update of w outside torch.no_grad() (RuntimeError on a leaf)"),
+    "w_rebound": (
+        "`w = w - ...` crée un nouveau tenseur : w n'est plus la feuille dont PyTorch calcule le gradient "
+        "(`w.grad` devient None). Modifie w en place : `w -= learning_rate * w.grad` sous `torch.no_grad()`.",
+        "w rebound to a new tensor (w = w - ...), so w.grad is None"),
+    "broadcast": (
+        "Les formes de la prédiction et de la cible ne sont pas les mêmes ({detail}) : `nn.MSELoss` les "
+        "diffuse en une matrice et le modèle apprend la moyenne de Y. Appelle `regret(y_pred, Y_train)`, "
+        "les deux de forme (n, 1).",
+        "shapes (n,) against (n, 1) in the loss: silent broadcasting"),
+    "avant_instead_of_forward": (
+        "Ta classe définit `avant` mais pas `forward` : `model(x)` appelle `forward`, que `nn.Module` ne "
+        "fournit pas (NotImplementedError). Renomme la méthode en `forward` (un alias `avant` peut rester à "
+        "côté).",
+        "nn.Module subclass defines avant instead of forward"),
+    "hand_typed": (
+        "Tes résultats ne changent pas quand les données changent : ils semblent écrits à la main "
+        "(par exemple `w = 2.0`) au lieu d'être calculés par la boucle d'apprentissage.",
+        "results typed in by hand (they do not depend on the data)"),
+    "hyper_changed": (
+        "Les hyper-paramètres ou les données ont été modifiés dans ta cellule ({detail}) : utilise "
+        "`learning_rate`, `n_iters`, `X` et `Y` tels que la cellule verrouillée les définit.",
+        "hyper-parameters or data changed by the student ({detail})"),
+    "not_linear_model": (
+        "`model` doit être `nn.Linear(input_size, output_size)` ; c'est {got}.",
+        "model is {got}, not nn.Linear(input_size, output_size)"),
+    "optimizer": (
+        "`optimizer` doit être `torch.optim.SGD` sur {params} avec `lr=learning_rate` ; {detail}.",
+        "optimizer is not SGD over {params} with lr=learning_rate ({detail})"),
+    "diverged": (
+        "L'apprentissage diverge ou donne NaN : vérifie le gradient et le pas d'apprentissage.",
+        "training diverges or gives NaN"),
+    "no_output": (
+        "Le notebook n'a pas pu être exécuté jusqu'au bout par le correcteur ({detail}).",
+        "the notebook could not be run to the end ({detail})"),
+}
+
+
+class Feedback(str):
+    """A French message that also knows its code and its English line."""
+
+    code: str
+    en: str
+
+    def __new__(cls, code: str, **details):
+        fr, en = MESSAGES[code]
+        text = super().__new__(cls, fr.format(**details))
+        text.code = code
+        text.en = en.format(**details)
+        return text
+
+
+def feedback(code: str, **details) -> Feedback:
+    return Feedback(code, **details)

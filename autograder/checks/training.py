@@ -1,0 +1,74 @@
+"""The check of a training loop, shared by the four steps: replayed on the notebook's data
+and on drawn data, compared with the reference descent, and, when it differs, compared with
+each known mistake so that the message can name it."""
+from __future__ import annotations
+
+from typing import Callable
+
+from .compare import close, explain_error, first_error, numbers, show, warned_broadcast
+from .feedback import feedback
+
+Simulate = Callable[[dict, str], tuple]
+Read = Callable[[dict], tuple]
+
+MESSAGE_OF_VARIANT = {"loss_sum_reported": "loss_sum"}
+
+
+def _describe(scenario: dict) -> str:
+    keys = [k for k in ("X", "Y", "X_train", "Y_train", "w", "seed", "learning_rate", "n_iters") if k in scenario]
+    return ", ".join(f"{k} = {scenario[k]}" for k in keys)
+
+
+def _hyper_changed(scenario: dict, snap: dict) -> str | None:
+    for name in ("learning_rate", "n_iters"):
+        got = snap.get(name)
+        value = got.get("value") if isinstance(got, dict) else None
+        if value is None or abs(value - scenario[name]) > 1e-12:
+            return f"`{name}` vaut {show(value)} au lieu de {scenario[name]}"
+    return None
+
+
+def check_training(tirage: dict, observation: dict, *, simulate: Simulate, read: Read,
+                   variants: tuple[str, ...], canonical: dict, label: str) -> None:
+    """Assert that the student's loop follows the reference descent on every scenario."""
+    got, expected = [], []
+    for scenario, run in zip(tirage["scenarios"], observation["runs"]):
+        error = first_error(run, ("entrainement",))
+        if error:
+            detail = warned_broadcast(run)
+            assert not detail, feedback("broadcast", detail=detail)
+            raise AssertionError(explain_error(error))
+        snap = run["snapshots"].get("entrainement")
+        assert snap and "error" not in snap, feedback("no_output", detail="la cellule `entrainement` n'a pas été atteinte")
+        detail = warned_broadcast(run)
+        assert not detail, feedback("broadcast", detail=detail)
+        got.append(read(snap))
+        expected.append(simulate(scenario, "correct"))
+
+    if all(close(g, e) for g, e in zip(got, expected)):
+        f5 = numbers(observation["runs"][0]["snapshots"]["entrainement"].get("f5"),
+                     "f(5) après l'apprentissage", "un nombre")
+        assert close(f5, [10.0], rtol=0, atol=canonical["f5_atol"]), feedback(
+            "wrong_value", what="f(5) après l'apprentissage", expected="10", got=show(f5))
+        return
+
+    for scenario, run in zip(tirage["scenarios"], observation["runs"]):
+        changed = _hyper_changed(scenario, run["snapshots"]["entrainement"])
+        assert not changed, feedback("hyper_changed", detail=changed)
+    for variant in variants:
+        assert not all(close(g, simulate(s, variant), rtol=1e-2, atol=1e-4)
+                       for g, s in zip(got, tirage["scenarios"])), feedback(
+            MESSAGE_OF_VARIANT.get(variant, variant), detail="(n,) contre (n, 1)")
+    hard = {**tirage["scenarios"][0]}
+    assert not all(close(g, simulate({**s, "learning_rate": hard["learning_rate"], "n_iters": hard["n_iters"]},
+                                     "correct"), rtol=1e-2, atol=1e-4)
+                   for g, s in zip(got[1:], tirage["scenarios"][1:])), feedback(
+        "hyper_changed", detail="`learning_rate` ou `n_iters` écrits en dur dans la boucle")
+    assert not (len(got) > 2 and all(close(g, got[0], rtol=1e-9, atol=1e-12) for g in got[1:])), \
+        feedback("hand_typed")
+    for g, e, scenario in zip(got, expected, tirage["scenarios"]):
+        if not all(map(lambda v: v == v and abs(v) < 1e30, g)):
+            raise AssertionError(feedback("diverged"))
+        assert close(g, e), feedback(
+            "wrong_value", what=f"{label} après l'apprentissage ({_describe(scenario)})",
+            expected=show(list(e)), got=show(list(g)))

@@ -1,0 +1,75 @@
+"""Data and hyper-parameters drawn when grading starts, so that typed-in answers earn nothing.
+
+A draw lives only in the grader's memory (and in the process that replays the notebook on
+it); the expected values are computed from it by `reference`, in the grader's process.
+"""
+from __future__ import annotations
+
+import os
+import random
+
+from .course import STEPS
+
+
+def _rng(seed: int | None) -> random.Random:
+    return random.Random(seed if seed is not None else int.from_bytes(os.urandom(8), "big"))
+
+
+def _values(rng, n, low, high):
+    return [round(rng.uniform(low, high), 1) for _ in range(n)]
+
+
+def _line_scenario(rng) -> dict:
+    n = rng.randint(3, 6)
+    while True:
+        X = _values(rng, n, -2.5, 3.5)
+        if sum(x * x for x in X) / n > 0.5:
+            break
+    slope = round(rng.choice([-1, 1]) * rng.uniform(0.5, 3.0), 1)
+    Y = [round(slope * x + rng.uniform(-0.5, 0.5), 1) for x in X]
+    curvature = 2 * sum(x * x for x in X) / n
+    rates = [r for r in (0.005, 0.01, 0.02, 0.03, 0.05) if r * curvature < 0.6]
+    return dict(X=X, Y=Y, w=round(rng.uniform(-1.0, 1.0), 1),
+                learning_rate=rng.choice(rates), n_iters=rng.randint(3, 20))
+
+
+def _affine_scenario(rng) -> dict:
+    n = rng.randint(3, 6)
+    while True:
+        X = _values(rng, n, -2.0, 3.0)
+        if len(set(X)) > 1:
+            break
+    slope, intercept = round(rng.uniform(-3, 3), 1), round(rng.uniform(-2, 2), 1)
+    curvature = 2 * max(1.0, sum(x * x for x in X) / n) + 2
+    rates = [r for r in (0.005, 0.01, 0.02, 0.03) if r * curvature < 0.6]
+    return dict(X_train=[[x] for x in X], Y_train=[[round(slope * x + intercept, 1)] for x in X],
+                X_test=[round(rng.uniform(-3, 6), 1)], seed=rng.randint(1, 10_000),
+                learning_rate=rng.choice(rates), n_iters=rng.randint(5, 60))
+
+
+def _function_probes(rng) -> dict:
+    def vec(n):
+        return _values(rng, n, -3, 3)
+
+    return {
+        "avant": [{"w": round(rng.choice([-1, 1]) * rng.uniform(0.5, 3), 2), "x": vec(n)} for n in (3, 5)],
+        "regret": [{"y": vec(n), "y_pred": vec(n)} for n in (3, 5)],
+        "gradient": [{"x": vec(n), "y": vec(n), "y_pred": vec(n)} for n in (3, 5)],
+    }
+
+
+def draw(step_name: str, seed: int | None = None, n_scenarios: int = 3) -> dict:
+    """A step's draw: scenarios (the notebook's own first, then new ones) and probe inputs."""
+    rng = _rng(seed)
+    step = STEPS[step_name]
+    if step_name == "etape4":
+        scenarios = [_affine_scenario(rng) for _ in range(n_scenarios)]
+        train = _affine_scenario(rng)
+        probes = {"regression_lineaire": {
+            "seed": train["seed"], "x": [[0.0], [1.0], [round(rng.uniform(-3, 6), 1)]],
+            "X_train": train["X_train"], "Y_train": train["Y_train"],
+            "learning_rate": train["learning_rate"], "n_iters": train["n_iters"]}}
+    else:
+        scenarios = [_line_scenario(rng) for _ in range(n_scenarios)]
+        probes = _function_probes(rng)
+    return {"step": step_name, "scenarios": [dict(step.canonical)] + scenarios, "probes": probes}

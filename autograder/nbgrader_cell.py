@@ -1,0 +1,41 @@
+"""What the hidden part of a test cell calls when nbgrader runs it, in the student's kernel.
+
+    from autograder.nbgrader_cell import verifier
+    verifier("etape1", "test_gradient")
+
+It reads the notebook nbgrader is running (the copy in the kernel's working folder, where
+nbgrader has already put the locked and test cells back), replays it once per kernel on the
+notebook's data and on a fresh draw, and runs the check. A failed check raises AssertionError
+with the French message, which nbgrader shows in the feedback.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .checks import run_check
+from .course import STEPS
+from .draws import draw
+from .observe import cells_from_notebook, observe
+
+_cache: dict[str, tuple[dict, dict]] = {}
+
+
+def _notebook_path(step_name: str) -> Path:
+    path = Path.cwd() / STEPS[step_name].filename
+    if not path.exists():
+        raise AssertionError(
+            f"Le correcteur ne trouve pas {path.name} dans {Path.cwd()} : le notebook doit garder son nom.")
+    return path
+
+
+def verifier(step_name: str, check: str) -> None:
+    if step_name not in _cache:
+        nb = json.loads(_notebook_path(step_name).read_text(encoding="utf-8"))
+        tirage = draw(step_name)
+        _cache[step_name] = (tirage, observe(step_name, cells_from_notebook(nb), tirage))
+    tirage, observation = _cache[step_name]
+    message = run_check(step_name, check, tirage, observation)
+    if message is not None:
+        raise AssertionError(str(message)) from None
+    print(f"Vérification cachée « {check} » réussie.")
