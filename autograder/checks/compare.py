@@ -61,7 +61,7 @@ def numbers(result: dict | None, what: str, expected: str) -> list[float]:
     """The numbers inside a plain value, or an AssertionError that says why there are none."""
     if isinstance(result, dict) and "error" in result and "value" not in result:
         error = dict(result["error"])
-        error.setdefault("cell", what)
+        error.setdefault("cell", re.sub(r"\W.*", "", what.strip("`")))
         raise AssertionError(explain_error(error))
     value = result.get("value") if isinstance(result, dict) and "kind" not in result else result
     if not isinstance(value, dict) or value.get("kind") not in ("number", "ndarray", "tensor"):

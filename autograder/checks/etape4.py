@@ -48,6 +48,8 @@ def test_entrainement(tirage, observation):
 
 def test_regression_lineaire(tirage, observation):
     probe, seen = tirage["probes"]["regression_lineaire"], observation["regression_lineaire"]
+    error = first_error(observation["runs"][0], ("regression_lineaire",))
+    assert error is None, explain_error(error or {})
     assert "error" not in seen, explain_error({**seen.get("error", {}), "cell": "regression_lineaire"})
     assert seen.get("is_module"), feedback("error", cell="regression_lineaire", type="TypeError",
                                            message="LinearRegression doit hériter de nn.Module")

@@ -1,0 +1,1 @@
+"""The course kit's grader: reference computations, hidden checks, sandboxed runner, reports."""

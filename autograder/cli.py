@@ -1,0 +1,115 @@
+"""The command line: `python -m autograder COMMAND` (run from the course root)."""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from .course import ASSIGNMENT, STEPS
+from .nbgrader_cli import ROOT, nbgrader
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def cmd_sample_class(args) -> int:
+    from .sample_class import write_class
+
+    ids = write_class(ROOT, Path(args.course_dir))
+    _say(f"Wrote {len(ids)} sample submissions under {Path(args.course_dir) / 'submitted'}: {', '.join(ids)}")
+    return 0
+
+
+def _nbgrader_autograde(course_dir: Path, students: list[str]) -> None:
+    total = len(students) * len(STEPS)
+    done = [0]
+
+    def progress(line: str) -> None:
+        m = re.search(r"Autograding (.*/autograded/([^/]+)/[^/]+/([^/]+)\.ipynb)", line)
+        if m:
+            done[0] += 1
+            _say(f"  [{done[0]:>3}/{total}] nbgrader autograde: {m[2]} / {m[3]}")
+        elif ("[AutogradeApp | ERROR]" in line or "[AutogradeApp | WARNING]" in line) and "checksum" not in line:
+            _say("  " + line.strip())
+
+    nbgrader("autograde", ASSIGNMENT, "--force", "--create", root=course_dir, on_line=progress)
+
+
+def cmd_demo(args) -> int:
+    """The instructor's whole loop on the sample class: generate, autograde, feedback, export."""
+    from .reports.table import format_table, read_scores
+    from .sample_class import STUDENTS, write_class
+
+    course_dir = Path(args.course_dir).resolve()
+    start = time.monotonic()
+    if args.fresh:
+        for name in ("submitted", "autograded", "feedback"):
+            shutil.rmtree(course_dir / name, ignore_errors=True)
+        (course_dir / "gradebook.db").unlink(missing_ok=True)
+    _say(f"1/5 nbgrader generate_assignment {ASSIGNMENT} (source/ -> release/, gradebook)")
+    nbgrader("generate_assignment", ASSIGNMENT, "--force", root=course_dir)
+    ids = write_class(ROOT, course_dir)
+    _say(f"2/5 sample class written: {len(ids)} students under submitted/")
+    _say(f"3/5 autograding {len(ids)} students x {len(STEPS)} notebooks with {args.grader}")
+    if args.grader == "nbgrader":
+        _nbgrader_autograde(course_dir, ids)
+    else:
+        from .grader.autograde import autograde_class
+
+        autograde_class(course_dir, ASSIGNMENT, jobs=args.jobs)
+    _say("4/5 nbgrader generate_feedback (feedback/)")
+    nbgrader("generate_feedback", ASSIGNMENT, "--force", root=course_dir)
+    _say("5/5 nbgrader export (grades.csv)")
+    nbgrader("export", root=course_dir)
+    scores = read_scores(f"sqlite:///{course_dir / 'gradebook.db'}")
+    _say("\n" + format_table(scores))
+    expected = {s.id for s in STUDENTS}
+    missing = expected - set(scores)
+    _say(f"\nGraded {len(scores)} students in {time.monotonic() - start:.0f} s. "
+         f"Gradebook: {course_dir / 'gradebook.db'}; feedback: {course_dir / 'feedback'}; "
+         f"grades: {course_dir / 'grades.csv'}")
+    if missing:
+        _say(f"Not graded: {', '.join(sorted(missing))}")
+        return 1
+    return 0
+
+
+def cmd_table(args) -> int:
+    from .reports.table import format_table, read_scores
+
+    _say(format_table(read_scores(f"sqlite:///{Path(args.course_dir).resolve() / 'gradebook.db'}")))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    parser.add_argument("--course-dir", default=str(ROOT), help="the nbgrader course root (default: this repo)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="grade the sample class end to end and print the grade table")
+    p.add_argument("--grader", choices=("nbgrader", "kit"), default="nbgrader",
+                   help="nbgrader autograde, or the kit's fast isolated grader")
+    p.add_argument("--jobs", type=int, default=2, help="notebooks graded at once by the kit's grader")
+    p.add_argument("--no-fresh", dest="fresh", action="store_false",
+                   help="keep the gradebook and folders of an earlier run")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("sample-class", help="write the sample class under submitted/")
+    p.set_defaults(func=cmd_sample_class)
+
+    p = sub.add_parser("table", help="print the grade table of the gradebook")
+    p.set_defaults(func=cmd_table)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

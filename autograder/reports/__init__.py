@@ -1,0 +1,1 @@
+"""What the grader shows: grade tables, results files, feedback."""

@@ -1,0 +1,156 @@
+"""A sample class, written from source/ and release/: the right answer, correct variants,
+each mistake of COURSE.md, and an untouched release.
+
+Each student is a list of edits of the release notebooks: a solution cell filled with the
+instructor's solution, then, for a mistake, one piece of it replaced. `EXPECTED_FAILURES`
+says which checks each student must fail, and is what the tests hold the graders to.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .course import ASSIGNMENT, STEPS
+
+_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+
+
+@dataclass(frozen=True)
+class Edit:
+    notebook: str       # a step name: "etape1"...
+    grade_id: str       # the solution cell to edit
+    old: str            # text of the instructor's solution to replace
+    new: str
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    edits: tuple[Edit, ...] = ()
+    fails: dict[str, set[str]] = field(default_factory=dict)  # step -> checks that must fail
+    untouched: bool = False    # hand in the release as it is
+
+
+def _e(step, cell, old, new):
+    return Edit(step, cell, old, new)
+
+
+STUDENTS = [
+    Student("alice_juste"),
+    Student("bruno_variantes", edits=(
+        _e("etape1", "gradient", "return np.mean(2 * x * (y_predit - y))", "return np.dot(2*x, y_predit-y) / len(x)"),
+        _e("etape1", "regret", "return ((y_predit - y)**2).mean()", "return np.mean(np.square(y - y_predit))"),
+        _e("etape2", "entrainement", "    w.grad.zero_()", "    w.grad = None"),
+        _e("etape3", "entrainement", "    y_pred = avant(X)",
+           "    optimizer.zero_grad()\n    y_pred = avant(X)"),
+        _e("etape4", "regression_lineaire", "        self.lin = nn.Linear(input_dim, output_dim)\n\n"
+           "    def forward(self, x):\n        return self.lin(x)",
+           "        self.couche = nn.Linear(input_dim, output_dim)\n\n    def forward(self, x):\n"
+           "        return self.couche(x)\n\n    avant = forward"),
+    )),
+    Student("chloe_gradient_somme", edits=(
+        _e("etape1", "gradient", "return np.mean(2 * x * (y_predit - y))", "return np.dot(2*x, y_predit-y).mean()"),
+    ), fails={"etape1": {"test_gradient", "test_entrainement"}}),
+    Student("david_sans_zero_grad", edits=(
+        _e("etape2", "entrainement", "    w.grad.zero_()", "    pass"),
+        _e("etape3", "entrainement", "    optimizer.zero_grad()", "    pass"),
+    ), fails={"etape2": {"test_entrainement"}, "etape3": {"test_entrainement"}}),
+    Student("emma_hors_no_grad", edits=(
+        _e("etape2", "entrainement", "    with torch.no_grad():\n        w -= learning_rate * w.grad",
+           "    w -= learning_rate * w.grad"),
+    ), fails={"etape2": {"test_entrainement"}}),
+    Student("farid_w_reaffecte", edits=(
+        _e("etape2", "entrainement", "        w -= learning_rate * w.grad", "        w = w - learning_rate * w.grad"),
+    ), fails={"etape2": {"test_entrainement"}}),
+    Student("gabriel_formes", edits=(
+        _e("etape4", "entrainement", "L = regret(y_pred, Y_train)", "L = regret(y_pred, Y_train.view(-1))"),
+    ), fails={"etape4": {"test_entrainement"}}),
+    Student("hugo_avant", edits=(
+        _e("etape4", "regression_lineaire", "def forward(self, x):", "def avant(self, x):"),
+    ), fails={"etape4": {"test_regression_lineaire"}}),
+    Student("ines_a_la_main", edits=(
+        _e("etape1", "entrainement", "    w -= learning_rate * dw", "    w = 2.0"),
+    ), fails={"etape1": {"test_entrainement"}}),
+    Student("karim_entiers", edits=(
+        _e("etape4", "entrainement", "model(X_test)", "model(torch.tensor([5]))"),
+    ), fails={"etape4": {"test_entrainement"}}),
+    Student("lea_regret_somme", edits=(
+        _e("etape1", "regret", "return ((y_predit - y)**2).mean()", "return ((y_predit - y)**2).sum()"),
+        _e("etape2", "regret", "return ((y_predit - y)**2).mean()", "return ((y_predit - y)**2).sum()"),
+    ), fails={"etape1": {"test_regret", "test_entrainement"}, "etape2": {"test_regret", "test_entrainement"}}),
+    Student("marc_hyperparametres", edits=(
+        _e("etape3", "entrainement", "optimizer = torch.optim.SGD([w], lr=learning_rate)",
+           "learning_rate = 0.02\noptimizer = torch.optim.SGD([w], lr=learning_rate)"),
+    ), fails={"etape3": {"test_entrainement"}}),
+    Student("nina_non_rendu", untouched=True,
+            fails={name: set(step.checks) for name, step in STEPS.items()}),
+]
+
+EXPECTED_CAUSES = {
+    ("chloe_gradient_somme", "etape1", "test_gradient"): "gradient_sum",
+    ("david_sans_zero_grad", "etape2", "test_entrainement"): "grad_not_zeroed",
+    ("david_sans_zero_grad", "etape3", "test_entrainement"): "grad_not_zeroed",
+    ("emma_hors_no_grad", "etape2", "test_entrainement"): "update_outside_no_grad",
+    ("farid_w_reaffecte", "etape2", "test_entrainement"): "w_rebound",
+    ("gabriel_formes", "etape4", "test_entrainement"): "broadcast",
+    ("hugo_avant", "etape4", "test_regression_lineaire"): "avant_instead_of_forward",
+    ("ines_a_la_main", "etape1", "test_entrainement"): "hand_typed",
+    ("karim_entiers", "etape4", "test_entrainement"): "integer_tensor",
+    ("lea_regret_somme", "etape1", "test_regret"): "loss_sum",
+    ("lea_regret_somme", "etape2", "test_regret"): "loss_sum",
+    ("marc_hyperparametres", "etape3", "test_entrainement"): "hyper_changed",
+    ("nina_non_rendu", "etape1", "test_gradient"): "not_done",
+}
+
+
+def _source(cell) -> str:
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src
+
+
+def solutions(root: Path, step_name: str) -> dict[str, str]:
+    """The instructor's solution cells of a step, without the BEGIN/END SOLUTION lines."""
+    nb = json.loads((root / "source" / ASSIGNMENT / STEPS[step_name].filename).read_text(encoding="utf-8"))
+    return {c["metadata"]["nbgrader"]["grade_id"]: _MARKERS.sub("", _source(c))
+            for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+
+
+def submission(root: Path, student: Student, step_name: str) -> dict:
+    """The notebook `student` hands in for `step_name`: the release, filled in and edited."""
+    nb = json.loads((root / "release" / ASSIGNMENT / STEPS[step_name].filename).read_text(encoding="utf-8"))
+    if student.untouched:
+        return nb
+    answers = solutions(root, step_name)
+    for edit in student.edits:
+        if edit.notebook == step_name:
+            assert edit.old in answers[edit.grade_id], f"{student.id}: {edit.old!r} not in {edit.grade_id}"
+            answers[edit.grade_id] = answers[edit.grade_id].replace(edit.old, edit.new)
+    for cell in nb["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution") and grade_id in answers:
+            cell["source"] = answers[grade_id]
+    return nb
+
+
+def write_class(root: Path, course_dir: Path, students=None) -> list[str]:
+    """Write submitted/<student>/descente_gradient/*.ipynb under course_dir; returns the ids."""
+    students = STUDENTS if students is None else students
+    for student in students:
+        folder = course_dir / "submitted" / student.id / ASSIGNMENT
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        for name, step in STEPS.items():
+            nb = submission(root, student, name)
+            (folder / step.filename).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+        (folder / "timestamp.txt").write_text("2026-11-27 09:00:00.000000 UTC")
+    return [s.id for s in students]
+
+
+def expected_scores(points: dict[tuple[str, str], float]) -> dict[str, dict[tuple[str, str], float]]:
+    """Each student's expected score per (step, check), from the points of each test cell."""
+    return {s.id: {(step, check): 0.0 if check in s.fails.get(step, set()) else pts
+                   for (step, check), pts in points.items()} for s in STUDENTS}
