@@ -22,11 +22,12 @@ class Replay:
     errors: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
     snapshots: dict[str, dict] = field(default_factory=dict)
+    visible_tests: dict[str, dict] = field(default_factory=dict)
     stdout: str = ""
 
     def data(self) -> dict:
-        return {"errors": self.errors, "warnings": self.warnings,
-                "snapshots": self.snapshots, "stdout": self.stdout[-MAX_CAPTURED:]}
+        return {"errors": self.errors, "warnings": self.warnings, "snapshots": self.snapshots,
+                "visible_tests": self.visible_tests, "stdout": self.stdout[-MAX_CAPTURED:]}
 
 
 class _Capped(io.StringIO):
@@ -40,10 +41,18 @@ def _describe(exc: BaseException) -> dict:
     return {"type": type(exc).__name__, "message": str(exc)[:500]}
 
 
+HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
+
+
+def visible_part(source: str) -> str:
+    return source.split(HIDDEN_MARK, 1)[0]
+
+
 def replay(step: Step, cells: list[Cell], scenario: dict,
-           snapshot: dict[str, Callable[[dict], dict]] | None = None) -> Replay:
-    """Execute `cells` in order, skipping test cells, with each data cell of `step` rendered
-    from `scenario`. After a cell whose grade_id is a key of `snapshot`, store what that
+           snapshot: dict[str, Callable[[dict], dict]] | None = None, visible_tests: bool = False) -> Replay:
+    """Execute `cells` in order, with each data cell of `step` rendered from `scenario`.
+    Test cells are skipped, or, with `visible_tests`, their visible part runs and whether it
+    passed is recorded. After a cell whose grade_id is a key of `snapshot`, store what that
     function reads from the namespace."""
     snapshot = snapshot or {}
     ns: dict = {"__name__": "__main__", "__builtins__": __builtins__}
@@ -53,7 +62,11 @@ def replay(step: Step, cells: list[Cell], scenario: dict,
             contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         warnings.simplefilter("always")
         for index, cell in enumerate(cells):
-            if cell.role == "test" or (cell.grade_id or "").startswith(SKIPPED_PREFIXES):
+            if (cell.grade_id or "").startswith(SKIPPED_PREFIXES):
+                continue
+            if cell.role == "test":
+                if visible_tests and cell.grade_id:
+                    result.visible_tests[cell.grade_id] = _run_test(visible_part(cell.source), ns, cell.grade_id)
                 continue
             source = cell.source
             if cell.role == "locked" and cell.grade_id in step.data_cells:
@@ -72,6 +85,14 @@ def replay(step: Step, cells: list[Cell], scenario: dict,
                        for w in caught[:50]]
     result.stdout = out.getvalue()
     return result
+
+
+def _run_test(source: str, ns: dict, name: str) -> dict:
+    try:
+        exec(compile(source, f"<{name}>", "exec"), ns)
+    except BaseException as exc:
+        return {"passed": False, "error": _describe(exc)}
+    return {"passed": True}
 
 
 def call(fn: Callable, *args) -> dict:

@@ -6,6 +6,8 @@ from .cells import Cell
 from .plain import plain
 from .replay import call, replay
 
+MAX_HISTORY = 5000
+
 
 def _hyper(ns: dict) -> dict:
     return {"learning_rate": plain(ns.get("learning_rate")), "n_iters": plain(ns.get("n_iters"))}
@@ -24,7 +26,7 @@ def _optimizer(ns: dict, params) -> dict | None:
 
 def _line_snapshot(ns: dict) -> dict:
     w = ns.get("w")
-    snap = {"w": plain(w), "L": plain(ns.get("L")), **_hyper(ns)}
+    snap = {"w": plain(w), "L": plain(ns.get("L")), "historique": _history(ns), **_hyper(ns)}
     if callable(ns.get("avant")):
         snap["f5"] = call(ns["avant"], 5.0)
     if hasattr(w, "grad"):
@@ -52,7 +54,7 @@ def _model_snapshot(ns: dict) -> dict:
 def _trained_model_snapshot(ns: dict) -> dict:
     import torch
 
-    snap = {"L": plain(ns.get("L")), **_hyper(ns)}
+    snap = {"L": plain(ns.get("L")), "historique": _history(ns), **_hyper(ns)}
     model = ns.get("model")
     if isinstance(model, torch.nn.Module):
         params = list(model.parameters())
@@ -63,8 +65,25 @@ def _trained_model_snapshot(ns: dict) -> dict:
     return snap
 
 
+def _history(ns: dict) -> list | None:
+    """The skeleton's `historique` list of (w, L) per iteration, for the feedback's plots."""
+    history = ns.get("historique")
+    if not isinstance(history, list):
+        return None
+    out = []
+    for item in history[:MAX_HISTORY]:
+        try:
+            out.append([float.__float__(float(v)) for v in item][:2])
+        except BaseException:
+            return None
+    return out
+
+
 def _run_scenarios(step, cells, tirage, snapshot):
-    runs = [replay(step, cells, scenario, snapshot) for scenario in tirage["scenarios"]]
+    """Replay the notebook on each scenario; the first is the notebook's own data, where the
+    visible tests also run, as nbgrader would run them."""
+    runs = [replay(step, cells, scenario, snapshot, visible_tests=(i == 0))
+            for i, scenario in enumerate(tirage["scenarios"])]
     return runs, {"runs": [r.data() for r in runs]}
 
 
