@@ -73,21 +73,41 @@ trace_du_cours = {1: 30.00000000, 8: 3.08308983, 15: 0.31684780, 22: 0.03256231,
                   36: 0.00034392, 43: 0.00003534, 50: 0.00000363, 57: 0.00000037, 64: 0.00000004}
 """
 
-PLOT_LINE = SEED_TRACE + """
+PLOT_START = """
+import io
+import math
 import matplotlib.pyplot as plt
+from IPython.display import Image, display
 
-fig, (ax_L, ax_w) = plt.subplots(1, 2, figsize=(10, 3.5))
-iterations = range(1, len(historique) + 1)
-ax_L.semilogy(iterations, [max(L_i, 1e-12) for _, L_i in historique], label="ton regret L")
-if (X.tolist(), Y.tolist(), learning_rate) == ([1, 2, 3, 4], [2, 4, 6, 8], 0.01):
-    ax_L.semilogy(list(trace_du_cours), list(trace_du_cours.values()), "o", label="trace du cours")
-ax_L.set_xlabel("itération"); ax_L.set_ylabel("regret L (échelle log)"); ax_L.legend()
-ax_w.plot(iterations, [w_i for w_i, _ in historique], label="ton w")
-ax_w.axhline(2.0, color="gray", linestyle="--", label="w = 2 (Y = 2X)")
-ax_w.set_xlabel("itération"); ax_w.set_ylabel("w"); ax_w.legend()
-plt.tight_layout()
-plt.show()
+# La courbe de ton apprentissage : le regret L et le poids w à chaque itération.
+points = [(w_i, L_i) for w_i, L_i in globals().get("historique", []) if math.isfinite(w_i) and math.isfinite(L_i)]
+if not points:
+    print("Pas encore de courbe : exécute d'abord la cellule d'apprentissage (sans erreur).")
+else:
+    fig, (ax_L, ax_w) = plt.subplots(1, 2, figsize=(10, 3.5))
+    iterations = range(1, len(points) + 1)
+    ax_L.semilogy(iterations, [max(L_i, 1e-12) for _, L_i in points], label="ton regret L")
 """
+
+PLOT_END = """
+    ax_L.set_xlabel("itération"); ax_L.set_ylabel("regret L (échelle log)"); ax_L.legend()
+    ax_w.plot(iterations, [w_i for w_i, _ in points], label="ton w")
+    ax_w.axhline(2.0, color="gray", linestyle="--", label="w = 2 (Y = 2X)")
+    ax_w.set_xlabel("itération"); ax_w.set_ylabel("w"); ax_w.legend()
+    fig.tight_layout()
+    # L'image est affichée comme une image PNG : elle s'affiche aussi sans écran (à la correction).
+    image = io.BytesIO()
+    fig.savefig(image, format="png", dpi=80)
+    plt.close(fig)
+    display(Image(image.getvalue()))
+"""
+
+PLOT_LINE = SEED_TRACE + PLOT_START + """
+    if (X.tolist(), Y.tolist(), learning_rate) == ([1, 2, 3, 4], [2, 4, 6, 8], 0.01):
+        ax_L.semilogy(list(trace_du_cours), list(trace_du_cours.values()), "o", label="trace du cours")
+""" + PLOT_END
+
+PLOT_MODEL = PLOT_START + PLOT_END
 
 ERRATUM = "### Ce que le cours original disait de travers\n\n"
 
@@ -460,19 +480,8 @@ print(f'Prédiction après apprentissage : f(5) = {model(X_test).item():.3f}')
 assert isinstance(optimizer, torch.optim.SGD), "optimizer doit être torch.optim.SGD(model.parameters(), lr=learning_rate)."
 assert abs(model(X_test).item() - 10.0) < 0.1, f"Après l'apprentissage, f(5) doit être proche de 10 (à 0,1 près) ; ton modèle donne {model(X_test).item():.3f}."
 """)
-    nb.locked("graphique_entrainement", """
-import matplotlib.pyplot as plt
+    nb.locked("graphique_entrainement", PLOT_MODEL)
 
-fig, (ax_L, ax_w) = plt.subplots(1, 2, figsize=(10, 3.5))
-iterations = range(1, len(historique) + 1)
-ax_L.semilogy(iterations, [max(L_i, 1e-12) for _, L_i in historique], label="ton regret L")
-ax_L.set_xlabel("itération"); ax_L.set_ylabel("regret L (échelle log)"); ax_L.legend()
-ax_w.plot(iterations, [w_i for w_i, _ in historique], label="ton w")
-ax_w.axhline(2.0, color="gray", linestyle="--", label="w = 2 (Y = 2X)")
-ax_w.set_xlabel("itération"); ax_w.set_ylabel("w"); ax_w.legend()
-plt.tight_layout()
-plt.show()
-""")
     nb.md("md_classe", """
 Comme l'initialisation est aléatoire, notre modèle demande beaucoup plus d'itérations pour être « parfait ».
 Si PyTorch ne possède pas le modèle que l'on veut, nous pouvons le créer nous-mêmes : une classe qui hérite
