@@ -9,7 +9,7 @@ F5_ATOL = 1e-2
 
 
 def test_avant(tirage, observation):
-    for probe, result in zip(tirage["probes"]["avant"], observation["avant"]):
+    for probe, result in zip(tirage["probes"]["avant"], observation["avant"], strict=True):
         got = numbers(result, "`avant(x)`", "un tableau de nombres")
         expected = reference.forward(probe["w"], probe["x"])
         assert close(got, expected), feedback(
@@ -25,7 +25,7 @@ def _regret_mistake(got, expected, probe):
 
 
 def test_regret(tirage, observation):
-    for probe, result in zip(tirage["probes"]["regret"], observation["regret"]):
+    for probe, result in zip(tirage["probes"]["regret"], observation["regret"], strict=True):
         got = numbers(result, "`regret(y, y_predit)`", "un nombre")
         expected = reference.mse(probe["y"], probe["y_pred"])
         assert close(got, [expected]), _regret_mistake(got, expected, probe)
@@ -44,7 +44,7 @@ def _gradient_mistake(got, expected, probe):
 
 
 def test_gradient(tirage, observation):
-    for probe, result in zip(tirage["probes"]["gradient"], observation["gradient"]):
+    for probe, result in zip(tirage["probes"]["gradient"], observation["gradient"], strict=True):
         got = numbers(result, "`gradient(x, y, y_predit)`", "un nombre")
         expected = reference.mse_gradient(probe["x"], probe["y"], probe["y_pred"])
         assert close(got, [expected]), _gradient_mistake(got, expected, probe)

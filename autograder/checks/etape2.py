@@ -7,7 +7,7 @@ from .training import check_training
 
 
 def test_avant(tirage, observation):
-    for probe, result in zip(tirage["probes"]["avant"], observation["avant"]):
+    for probe, result in zip(tirage["probes"]["avant"], observation["avant"], strict=True):
         got = numbers(result, "`avant(x)`", "un tenseur")
         expected = reference.forward(probe["w"], probe["x"])
         assert close(got, expected), feedback(
@@ -16,7 +16,7 @@ def test_avant(tirage, observation):
 
 
 def test_regret(tirage, observation):
-    for probe, result in zip(tirage["probes"]["regret"], observation["regret"]):
+    for probe, result in zip(tirage["probes"]["regret"], observation["regret"], strict=True):
         got = numbers(result, "`regret(y, y_predit)`", "un tenseur")
         expected = reference.mse(probe["y"], probe["y_pred"])
         assert close(got, [expected]), (

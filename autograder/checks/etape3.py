@@ -24,6 +24,6 @@ def test_entrainement(tirage, observation):
     check_training(tirage, observation, simulate=simulate, read=read,
                    variants=("grad_not_zeroed", "loss_sum", "gradient_sign"),
                    canonical={"f5_atol": F5_ATOL}, label="(w, L)")
-    for scenario, run in zip(tirage["scenarios"], observation["runs"]):
+    for scenario, run in zip(tirage["scenarios"], observation["runs"], strict=True):
         problem = _optimizer_problem(run["snapshots"]["entrainement"], scenario)
         assert problem is None, feedback("optimizer", params="`[w]`", detail=problem)

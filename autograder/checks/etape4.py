@@ -41,7 +41,7 @@ def test_entrainement(tirage, observation):
     check_training(tirage, observation, simulate=simulate, read=read,
                    variants=("broadcast", "grad_not_zeroed"), canonical={"f5_atol": F5_ATOL},
                    label="(w, b, L)")
-    for scenario, run in zip(tirage["scenarios"], observation["runs"]):
+    for scenario, run in zip(tirage["scenarios"], observation["runs"], strict=True):
         problem = _optimizer_problem(run["snapshots"]["entrainement"], scenario)
         assert problem is None, feedback("optimizer", params="`model.parameters()`", detail=problem)
 
