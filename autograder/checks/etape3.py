@@ -1,9 +1,9 @@
 """Hidden checks of step 3 (nn.MSELoss and torch.optim.SGD)."""
-from .compare import show
+from .compare import first_error, show
 from .etape1 import F5_ATOL, read, simulate
 from .etape2 import test_avant  # noqa: F401  (the same check: avant is written as in step 2)
 from .feedback import feedback
-from .training import check_training
+from .training import check_training, hyper_changed
 
 
 def _optimizer_problem(snapshot, scenario):
@@ -21,9 +21,12 @@ def _optimizer_problem(snapshot, scenario):
 
 
 def test_entrainement(tirage, observation):
+    for scenario, run in zip(tirage["scenarios"], observation["runs"], strict=True):
+        if first_error(run, ("entrainement",)) is None:
+            changed = hyper_changed(scenario, run["snapshots"]["entrainement"])
+            assert not changed, feedback("hyper_changed", detail=changed)
+            problem = _optimizer_problem(run["snapshots"]["entrainement"], scenario)
+            assert problem is None, feedback("optimizer", params="`[w]`", detail=problem)
     check_training(tirage, observation, simulate=simulate, read=read,
                    variants=("grad_not_zeroed", "loss_sum", "gradient_sign"),
                    canonical={"f5_atol": F5_ATOL}, label="(w, L)")
-    for scenario, run in zip(tirage["scenarios"], observation["runs"], strict=True):
-        problem = _optimizer_problem(run["snapshots"]["entrainement"], scenario)
-        assert problem is None, feedback("optimizer", params="`[w]`", detail=problem)

@@ -19,7 +19,7 @@ def _describe(scenario: dict) -> str:
     return ", ".join(f"{k} = {scenario[k]}" for k in keys)
 
 
-def _hyper_changed(scenario: dict, snap: dict) -> str | None:
+def hyper_changed(scenario: dict, snap: dict) -> str | None:
     for name in ("learning_rate", "n_iters"):
         got = snap.get(name)
         value = got.get("value") if isinstance(got, dict) else None
@@ -55,7 +55,7 @@ def check_training(tirage: dict, observation: dict, *, simulate: Simulate, read:
         return
 
     for scenario, run in zip(tirage["scenarios"], observation["runs"], strict=True):
-        changed = _hyper_changed(scenario, run["snapshots"]["entrainement"])
+        changed = hyper_changed(scenario, run["snapshots"]["entrainement"])
         assert not changed, feedback("hyper_changed", detail=changed)
     for variant in variants:
         assert not all(close(g, simulate(s, variant), rtol=1e-2, atol=1e-4)
