@@ -50,21 +50,23 @@ def cmd_demo(args) -> int:
         for name in ("submitted", "autograded", "feedback"):
             shutil.rmtree(course_dir / name, ignore_errors=True)
         (course_dir / "gradebook.db").unlink(missing_ok=True)
-    _say(f"1/5 nbgrader generate_assignment {ASSIGNMENT} (source/ -> release/, gradebook)")
+    _say(f"1/6 nbgrader generate_assignment {ASSIGNMENT} (source/ -> release/, gradebook)")
     nbgrader("generate_assignment", ASSIGNMENT, "--force", root=course_dir)
     ids = write_class(ROOT, course_dir)
-    _say(f"2/5 sample class written: {len(ids)} students under submitted/")
-    _say(f"3/5 autograding {len(ids)} students x {len(STEPS)} notebooks with {args.grader}")
+    _say(f"2/6 sample class written: {len(ids)} students under submitted/")
+    _say(f"3/6 autograding {len(ids)} students x {len(STEPS)} notebooks with {args.grader}")
     if args.grader == "nbgrader":
         _nbgrader_autograde(course_dir, ids)
     else:
         from .grader.autograde import autograde_class
 
         autograde_class(course_dir, ASSIGNMENT, jobs=args.jobs)
-    _say("4/5 nbgrader generate_feedback (feedback/)")
+    _say("4/6 nbgrader generate_feedback (feedback/)")
     nbgrader("generate_feedback", ASSIGNMENT, "--force", root=course_dir)
-    _say("5/5 nbgrader export (grades.csv)")
+    _say("5/6 nbgrader export (grades.csv)")
     nbgrader("export", root=course_dir)
+    _say("6/6 feedback pages with curves, class summary, Gradescope files")
+    _write_reports(course_dir, args.jobs)
     scores = read_scores(f"sqlite:///{course_dir / 'gradebook.db'}")
     _say("\n" + format_table(scores))
     expected = {s.id for s in STUDENTS}
@@ -75,6 +77,36 @@ def cmd_demo(args) -> int:
     if missing:
         _say(f"Not graded: {', '.join(sorted(missing))}")
         return 1
+    return 0
+
+
+def _write_reports(course_dir: Path, jobs: int) -> None:
+    from .reports.build import write_reports
+
+    written = write_reports(course_dir, jobs=jobs)
+    _say(f"  {len(written.pages)} student pages: {course_dir / 'feedback'}/<student>/{ASSIGNMENT}/resume.html")
+    _say(f"  class summary: {written.summary}")
+    _say(f"  {len(written.gradescope)} Gradescope files: {course_dir / 'reports' / 'gradescope'}"
+         "/<student>/<notebook>/results.json")
+
+
+def cmd_report(args) -> int:
+    """Student pages, class summary and Gradescope files from an autograded course."""
+    course_dir = Path(args.course_dir).resolve()
+    if not (course_dir / "gradebook.db").exists():
+        raise RuntimeError(f"no gradebook in {course_dir}: run nbgrader autograde (or `demo`) first")
+    _write_reports(course_dir, args.jobs)
+    return 0
+
+
+def cmd_export_gradescope(args) -> int:
+    from .reports.build import export_gradescope
+
+    course_dir = Path(args.course_dir).resolve()
+    if not (course_dir / "gradebook.db").exists():
+        raise RuntimeError(f"no gradebook in {course_dir}: run nbgrader autograde (or `demo`) first")
+    paths = export_gradescope(course_dir)
+    _say(f"{len(paths)} Gradescope files under {course_dir / 'reports' / 'gradescope'}")
     return 0
 
 
@@ -100,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample-class", help="write the sample class under submitted/")
     p.set_defaults(func=cmd_sample_class)
+
+    p = sub.add_parser("report", help="feedback pages with curves, class summary and Gradescope files")
+    p.add_argument("--jobs", type=int, default=2, help="notebooks replayed at once for the curves")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("export-gradescope", help="one Gradescope results.json per student and notebook")
+    p.set_defaults(func=cmd_export_gradescope)
 
     p = sub.add_parser("table", help="print the grade table of the gradebook")
     p.set_defaults(func=cmd_table)

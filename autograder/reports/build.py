@@ -1,0 +1,29 @@
+"""Everything the instructor hands out after grading, written from the gradebook and the
+autograded notebooks: the students' pages, the class summary, the Gradescope files."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .feedback_pages import write_student_pages
+from .gradescope_export import write_gradescope_files
+from .outcomes import class_outcomes
+from .summary import write_summary
+
+
+@dataclass(frozen=True)
+class Written:
+    pages: list[Path]
+    summary: Path
+    gradescope: list[Path]
+
+
+def write_reports(course_dir: Path, jobs: int = 2) -> Written:
+    outcomes = class_outcomes(course_dir, jobs=jobs)
+    return Written(write_student_pages(course_dir, outcomes), write_summary(course_dir, outcomes),
+                   write_gradescope_files(course_dir, outcomes))
+
+
+def export_gradescope(course_dir: Path) -> list[Path]:
+    """Only the Gradescope files: points and messages, no replay of the notebooks (fast)."""
+    return write_gradescope_files(course_dir, class_outcomes(course_dir, replay=False))
