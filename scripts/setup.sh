@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install what the kit needs, once: a venv in .venv with the pinned packages, and (as root on
+# Debian/Ubuntu) bubblewrap for the grader's sandbox and chromium for the browser test.
+# Re-running it is cheap: nothing is reinstalled while requirements.txt is unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "error: the kit needs Python 3.11 (found $("$PYTHON" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
+
+need_apt=()
+command -v bwrap >/dev/null || need_apt+=(bubblewrap)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing ${need_apt[*]} (Debian packages)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "warning: missing ${need_apt[*]}: install them with your package manager (see README)" >&2
+  fi
+fi
+
+stamp=.venv/.kit-installed
+want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "== installing the pinned Python packages into .venv (first run: a few minutes)"
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -m pip install -q -r requirements.txt 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -m pip install -q --no-deps -e . 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -c 'import torch, nbgrader, autograder' || { echo "error: the install failed" >&2; exit 1; }
+  echo "$want" > "$stamp"
+fi
