@@ -117,6 +117,24 @@ def cmd_table(args) -> int:
     return 0
 
 
+def cmd_autograde(args) -> int:
+    """The kit's fast isolated grader over submitted/, written as `nbgrader autograde` writes."""
+    from .grader.autograde import autograde_class
+    from .grader.summary import summary
+
+    course_dir = Path(args.course_dir).resolve()
+    report = autograde_class(course_dir, args.assignment, student=args.student, jobs=args.jobs)
+    _say(summary(course_dir, report))
+    return 0
+
+
+def cmd_grade(args) -> int:
+    """One notebook, graded by the kit, written as Gradescope's results.json."""
+    from .grader.single import grade_notebook
+
+    return grade_notebook(Path(args.notebook), Path(args.results), Path(args.course_dir).resolve())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     parser.add_argument("--course-dir", default=str(ROOT), help="the nbgrader course root (default: this repo)")
@@ -132,6 +150,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample-class", help="write the sample class under submitted/")
     p.set_defaults(func=cmd_sample_class)
+
+    p = sub.add_parser("autograde", help="grade submitted/ with the kit's fast isolated grader (nbgrader's gradebook)")
+    p.add_argument("assignment", help="the assignment id, e.g. descente_gradient")
+    p.add_argument("--student", default=None, help="grade this student only")
+    p.add_argument("--jobs", type=int, default=2, help="notebooks graded at once (sandboxed workers)")
+    p.set_defaults(func=cmd_autograde)
+
+    p = sub.add_parser("grade", help="grade one notebook into a Gradescope results.json")
+    p.add_argument("notebook", help="the student's notebook (.ipynb)")
+    p.add_argument("--results", default="results.json", help="where to write results.json")
+    p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("report", help="feedback pages with curves, class summary and Gradescope files")
     p.add_argument("--jobs", type=int, default=2, help="notebooks replayed at once for the curves")

@@ -1,2 +1,7 @@
-"""Run the observer on a student's notebook in a process of its own, and read back plain data."""
-from .runner import ObserverFailed, observe_in_subprocess  # noqa: F401
+"""Run the observer on a student's notebook in a sandboxed process of its own, read back plain data.
+
+`SandboxPool(jobs)` keeps `jobs` warm parents inside bubblewrap, each forking a fresh child per
+notebook; `observe_in_subprocess` is the one-notebook shortcut (used by `pytest autograder`).
+"""
+from .pool import Limits, ObserverFailed, SandboxPool  # noqa: F401
+from .runner import observe_in_subprocess  # noqa: F401

@@ -1,0 +1,181 @@
+"""nbgrader's own autograde bookkeeping, with the kernel execution taken out.
+
+`KitAutograde` is nbgrader's `Autograde` converter: the same sanitize preprocessors
+(ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata, the
+gradebook read as nbgrader reads it), the same init of students, submissions, timestamps and
+missing notebooks, and the same save preprocessors (SaveAutoGrades, LimitOutput,
+AssignLatePenalties, CheckCellMetadata). Only `Execute` is replaced by `WriteDecisions`, which
+writes the grader's decision into each test cell as the output nbgrader would have recorded.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+import re
+from dataclasses import dataclass, field
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbformat.v4 import new_output
+from nbgrader import utils
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.apps import AutogradeApp
+from nbgrader.converters import Autograde
+from nbgrader.converters.base import BaseConverter
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
+                                    NbGraderPreprocessor, SaveAutoGrades)
+from traitlets import List
+
+PASSED_TEXT = "Vérification cachée « {grade_id} » réussie.\n"
+
+
+class WriteDecisions(NbGraderPreprocessor):
+    """Give each test cell the output that its decision stands for: an AssertionError with the
+    French message when it fails, a short line on stdout when it passes."""
+
+    def preprocess(self, nb, resources):
+        self._decisions = {d["grade_id"]: d for d in resources.get("kit_decisions", [])}
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
+            return cell, resources
+        grade_id = cell.metadata.nbgrader.get("grade_id")
+        decision = self._decisions.get(grade_id) or {
+            "passed": False, "ename": "AssertionError", "message": "Cette cellule n'a pas été corrigée."}
+        if decision["passed"]:
+            cell.outputs = [new_output("stream", name="stdout", text=PASSED_TEXT.format(grade_id=grade_id))]
+        else:
+            ename = decision["ename"] or "AssertionError"
+            cell.outputs = [new_output("error", ename=ename, evalue=decision["message"],
+                                       traceback=[f"{ename}: {decision['message']}"])]
+        return cell, resources
+
+
+@dataclass
+class Submitted:
+    """One sanitized notebook waiting for its observation."""
+    student: str
+    assignment: str
+    notebook: str                 # notebook id, e.g. etape1_numpy
+    path: str                     # the sanitized copy under autograded/
+    grade_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Skipped:
+    """A notebook (or a whole submission) that could not be graded: zero, and why."""
+    student: str
+    notebook: str                 # "*" for the whole submission
+    reason: str                   # English, for the instructor
+
+
+class KitAutograde(Autograde):
+    autograde_preprocessors = List([WriteDecisions, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]).tag(config=True)
+
+    decisions: dict = {}
+
+    def prepare(self) -> None:
+        """What nbgrader's `start()` does before converting."""
+        self.init_notebooks()
+        from nbconvert.writers import FilesWriter
+        self.writer = FilesWriter(parent=self, config=self.config)
+        self.exporter = self.exporter_class(parent=self, config=self.config)
+
+    def _parse_ids(self, assignment_path: str) -> dict:
+        regexp = self._format_source("(?P<assignment_id>.*)", "(?P<student_id>.*)", escape=True)
+        return re.match(regexp, assignment_path).groupdict()
+
+    def sanitize_all(self) -> tuple[list[Submitted], list[Skipped]]:
+        """Phase 1: every submission's notebooks, sanitized into autograded/ as nbgrader does."""
+        ready, skipped = [], []
+        self._sanitizing = True
+        for assignment_path in sorted(self.assignments):
+            gd = self._parse_ids(assignment_path)
+            student, assignment = gd["student_id"], gd["assignment_id"]
+            self.notebooks = sorted(self.assignments[assignment_path])
+            try:
+                if not self.init_destination(assignment, student):
+                    continue
+                self.run_pre_convert_hook()
+                self.init_assignment(assignment, student)
+            except Exception as exc:
+                skipped.append(Skipped(student, "*", f"nbgrader could not set up the submission: {exc}"))
+                continue
+            for missing in self._missing_notebooks(assignment, student):
+                skipped.append(Skipped(student, missing, "no submitted file: scored 0"))
+            for filename in self.notebooks:
+                notebook = os.path.splitext(os.path.basename(filename))[0]
+                self._sanitizing = True
+                self._init_preprocessors()
+                try:
+                    BaseConverter.convert_single_notebook(self, filename)
+                except Exception as exc:
+                    self._zero(assignment, student, notebook)
+                    skipped.append(Skipped(student, notebook, f"unreadable notebook, scored 0 "
+                                                               f"({type(exc).__name__}: {str(exc)[:200]})"))
+                    continue
+                path = os.path.join(self.writer.build_directory, os.path.basename(filename))
+                ready.append(Submitted(student, assignment, notebook, path))
+        return ready, skipped
+
+    def _missing_notebooks(self, assignment: str, student: str) -> list[str]:
+        present = {os.path.splitext(os.path.basename(f))[0] for f in self.notebooks}
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+            return [nb.name for nb in gb.find_assignment(assignment).notebooks if nb.name not in present]
+
+    def _zero(self, assignment: str, student: str, notebook: str) -> None:
+        """What nbgrader does for a missing notebook, for an unreadable one: every grade 0."""
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+            try:
+                submitted = gb.find_submission_notebook(notebook, assignment, student)
+            except MissingEntry:
+                return
+            for grade in submitted.grades:
+                grade.auto_score = 0
+                grade.needs_manual_grade = False
+            gb.db.commit()
+        dest = os.path.join(self._format_dest(assignment, student), notebook + ".ipynb")
+        if os.path.exists(dest):
+            os.remove(dest)
+
+    def init_single_notebook_resources(self, notebook_filename: str):
+        resources = super().init_single_notebook_resources(notebook_filename)
+        if not self._sanitizing:
+            gd = resources["nbgrader"]
+            resources["kit_decisions"] = self.decisions.get((gd["student"], gd["notebook"]), [])
+        return resources
+
+    def save(self, item: Submitted, decisions: list[dict]) -> None:
+        """Phase 3: the sanitized notebook, with the decisions written in, through nbgrader's
+        save preprocessors (autograded/ and the gradebook)."""
+        self.decisions = {(item.student, item.notebook): decisions}
+        self._sanitizing = False
+        self._init_preprocessors()
+        try:
+            BaseConverter.convert_single_notebook(self, item.path)
+        finally:
+            self._sanitizing = True
+
+    def finish(self, assignment: str, student: str) -> None:
+        self.set_permissions(assignment, student)
+        self.run_post_convert_hook()
+
+
+def make_converter(course_dir: str, assignment: str, student: str | None = None) -> KitAutograde:
+    """nbgrader's AutogradeApp configuration (nbgrader_config.py of the course root, --force,
+    --create), and the kit's converter on it. Call with the course root as working folder."""
+    argv = [assignment, "--force", "--create", f"--CourseDirectory.root={course_dir}"]
+    if student:
+        argv.append(f"--student={student}")
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)   # nbgrader's own init_assignment triggers them
+    app = AutogradeApp()
+    app.initialize(argv)
+    app.log_level = logging.ERROR   # the kit reports missing and unreadable notebooks itself
+    app.coursedir.assignment_id = assignment
+    converter = KitAutograde(coursedir=app.coursedir, parent=app)
+    converter.prepare()
+    return converter

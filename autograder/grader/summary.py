@@ -1,0 +1,30 @@
+"""The instructor's summary after a kit autograde, in English: the grade table read back from
+the gradebook (autograder.reports.table), then why each failing check failed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..reports.table import format_table, read_scores
+from .autograde import ClassReport
+
+
+def summary(course_dir, report: ClassReport) -> str:
+    scores = read_scores(f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}")
+    graded_students = {g.student for g in report.graded} | {s.student for s in report.skipped}
+    lines = [format_table({k: v for k, v in scores.items() if k in graded_students})]
+    reasons = []
+    for g in sorted(report.graded, key=lambda g: (g.student, g.notebook)):
+        if g.problem:
+            reasons.append(f"  {g.student} / {g.notebook}: could not be run to the end: {g.problem}")
+        for d in g.decisions:
+            if not d.passed:
+                reasons.append(f"  {g.student} / {g.notebook} / {d.grade_id}: {d.english}")
+    for s in sorted(report.skipped, key=lambda s: (s.student, s.notebook)):
+        reasons.append(f"  {s.student} / {s.notebook}: {s.reason}")
+    if reasons:
+        lines += ["", "Failing checks (the students' feedback has the French explanation):", *reasons]
+    if not report.isolated:
+        lines += ["", "WARNING: bubblewrap was not available; student code ran without sandbox isolation."]
+    timing = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
+    lines += ["", f"Graded {len(report.graded)} notebooks ({timing})."]
+    return "\n".join(lines)

@@ -1,0 +1,207 @@
+"""The grader's side of the sandbox: a pool of warm parents (zygotes), each inside bubblewrap,
+each forking one fresh child per notebook.
+
+Each worker is `bwrap ... python -I -c 'run zygote'` with: no network, its own PID, IPC and
+UTS namespaces, only the Python install, the venv and a copy of `autograder/observe` (plus
+`course.py`) bound read-only, a size-bounded tmpfs as scratch, and children that run under a
+uid of their own (one per worker) with rlimits. Nothing of the course root (source/,
+autograder/checks, autograder/reference, the gradebook, submitted/) is visible inside.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from .zygote import read_message, write_message
+
+PACKAGE = Path(__file__).resolve().parents[1]          # .../autograder
+KIT_FILES = ("__init__.py", "course.py", "observe/__init__.py", "observe/cells.py", "observe/plain.py",
+             "observe/replay.py", "observe/steps.py", "sandbox/zygote.py")
+BASE_UID = 61000
+BOOT = ("import sys; sys.path.insert(0, '/kit'); sys.dont_write_bytecode = True; "
+        "from autograder.sandbox.zygote import main; main()")
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_seconds: float = 60.0
+    cpu_seconds: int = 60
+    memory_bytes: int = 3 * 1024**3     # address space of a child, torch's own mappings included
+    file_bytes: int = 16 * 1024**2      # largest file a child may write (in its scratch)
+    processes: int = 64                 # processes and threads of a child's uid
+    result_bytes: int = 32 * 1024**2
+    scratch_size: str = "256m"
+
+
+class ObserverFailed(Exception):
+    """The student's process died, hung, or wrote something that is not an observation."""
+
+
+def bwrap_path() -> str | None:
+    path = shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
+    if path is None:
+        return None
+    probe = subprocess.run([path, "--unshare-net", "--ro-bind", "/", "/", "true"], capture_output=True)
+    return path if probe.returncode == 0 else None
+
+
+def _kit_copy() -> Path:
+    """The few modules the sandbox may import, copied alone into a fresh folder."""
+    kit = Path(tempfile.mkdtemp(prefix="kit-observer-"))
+    for rel in KIT_FILES:
+        (kit / "autograder" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(PACKAGE / rel, kit / "autograder" / rel)
+    (kit / "autograder" / "sandbox" / "__init__.py").write_text("")
+    for folder in (kit, *[p for p in kit.rglob("*") if p.is_dir()]):
+        folder.chmod(0o755)
+    return kit
+
+
+def _python_roots() -> list[str]:
+    roots = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
+    return sorted(r for r in roots if os.path.isdir(r))
+
+
+def _bwrap_command(bwrap: str, kit: Path) -> list[str]:
+    cmd = [bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+           "--die-with-parent", "--new-session", "--cap-add", "CAP_SETUID,CAP_SETGID,CAP_KILL,CAP_SYS_ADMIN",
+           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for system in ("/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache", "/etc/localtime"):
+        if os.path.islink(system):
+            cmd += ["--symlink", os.readlink(system), system]
+        elif os.path.exists(system):
+            cmd += ["--ro-bind", system, system]
+    for root in _python_roots():
+        cmd += ["--ro-bind", root, root]
+    if os.path.realpath(sys.prefix) != sys.prefix:   # the venv reached through a symlink
+        cmd += ["--symlink", os.path.realpath(sys.prefix), sys.prefix]
+    cmd += ["--ro-bind", str(kit), "/kit", "--chdir", "/tmp"]
+    return cmd + [sys.executable, "-I", "-c", BOOT]
+
+
+class Worker:
+    """One warm parent; `run(job)` returns the zygote's answer (a dict)."""
+
+    def __init__(self, index: int, kit: Path, bwrap: str | None, limits: Limits):
+        self.index, self.kit, self.bwrap, self.limits = index, kit, bwrap, limits
+        self.proc: subprocess.Popen | None = None
+        self._scratch: str | None = None
+
+    def start(self) -> None:
+        env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+               "LANG": "C.UTF-8", "KIT_SCRATCH_SIZE": self.limits.scratch_size}
+        if self.bwrap:
+            cmd = _bwrap_command(self.bwrap, self.kit)
+            env.update(KIT_NAMESPACE="1", KIT_SCRATCH="/scratch", MPLCONFIGDIR="/tmp", HOME="/tmp")
+        else:
+            self._scratch = tempfile.mkdtemp(prefix="kit-scratch-")
+            os.chmod(self._scratch, 0o755)
+            cmd = [sys.executable, "-I", "-c", BOOT.replace("/kit", str(self.kit))]
+            env.update(KIT_SCRATCH=self._scratch, MPLCONFIGDIR=self._scratch, HOME=self._scratch)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=env, cwd="/", start_new_session=True)
+
+    def wait_ready(self) -> None:
+        ready = read_message(self.proc.stdout.fileno(), 1 << 20)
+        if not ready or not ready.get("ready"):
+            raise ObserverFailed("the sandbox's warm parent did not start")
+
+    def run(self, job: dict) -> dict:
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+            self.wait_ready()
+        limits = {**self.limits.__dict__, "uid": BASE_UID + self.index if os.getuid() == 0 else None,
+                  "namespace": bool(self.bwrap)}
+        try:
+            write_message(self.proc.stdin.fileno(), {**job, "limits": limits})
+            answer = read_message(self.proc.stdout.fileno(), self.limits.result_bytes + (1 << 20))
+        except (OSError, ValueError) as exc:
+            answer = None
+            problem = str(exc)
+        else:
+            problem = "the sandbox's warm parent died"
+        if answer is None:
+            self.stop()
+            return {"ok": False, "error": problem}
+        return answer
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            self.proc = None
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+
+class SandboxPool:
+    """`jobs` warm parents. `observe(step, cells, tirage)` is thread-safe: each call takes a free
+    worker. Use as a context manager, or call `close()`."""
+
+    def __init__(self, jobs: int = 2, limits: Limits | None = None, isolate: bool = True):
+        self.limits = limits or Limits()
+        self.bwrap = bwrap_path() if isolate else None
+        if isolate and self.bwrap is None:
+            warnings.warn("bubblewrap (bwrap) is not available: student code runs WITHOUT filesystem, network "
+                          "and PID isolation (rlimits and a separate process only)", RuntimeWarning, stacklevel=2)
+        self.kit = _kit_copy()
+        self.workers = [Worker(i, self.kit, self.bwrap, self.limits) for i in range(max(1, jobs))]
+        self._free = list(self.workers)
+        self._lock = threading.Condition()
+        for worker in self.workers:
+            worker.start()
+        for worker in self.workers:
+            worker.wait_ready()
+        atexit.register(self.close)
+
+    @property
+    def isolated(self) -> bool:
+        return self.bwrap is not None
+
+    def run(self, step: str, cells: list, tirage: dict) -> dict:
+        """The zygote's answer: {"ok": True, "observation": ..., "seconds"} or {"ok": False, "error"}."""
+        job = {"step": step, "cells": [c.to_dict() for c in cells], "tirage": tirage}
+        with self._lock:
+            while not self._free:
+                self._lock.wait()
+            worker = self._free.pop()
+        try:
+            return worker.run(job)
+        finally:
+            with self._lock:
+                self._free.append(worker)
+                self._lock.notify()
+
+    def observe(self, step: str, cells: list, tirage: dict) -> dict:
+        answer = self.run(step, cells, tirage)
+        if not answer.get("ok"):
+            raise ObserverFailed(answer.get("error", "unknown failure"))
+        return answer["observation"]
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        shutil.rmtree(self.kit, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

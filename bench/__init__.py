@@ -1,0 +1,1 @@
+"""Benchmarks of the kit (not run by the test suite)."""

@@ -1,0 +1,110 @@
+"""`python -m bench.compare --students 40`: nbgrader autograde against the kit's grader, same run.
+
+Builds a synthetic class of K students (the sample class's right and wrong submissions, in
+turn), grades one copy with `nbgrader autograde` and another with `python -m autograder
+autograde --jobs N`, and prints seconds per notebook for each, the ratio, and the kit's time
+against the compute floor: the student code's own run time (the observer's replays, measured
+here in a warm process, one thread) divided by the cores used.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.course import ASSIGNMENT, STEPS
+from autograder.nbgrader_cli import ROOT, nbgrader
+from autograder.reports.table import read_scores
+from autograder.sample_class import STUDENTS, write_class
+
+
+def synthetic_class(k: int) -> list:
+    return [dataclasses.replace(STUDENTS[i % len(STUDENTS)], id=f"{STUDENTS[i % len(STUDENTS)].id}_{i:03d}")
+            for i in range(k)]
+
+
+def make_course(where: Path, students) -> Path:
+    where.mkdir(parents=True)
+    shutil.copytree(ROOT / "source", where / "source")
+    shutil.copy(ROOT / "nbgrader_config.py", where / "nbgrader_config.py")
+    nbgrader("generate_assignment", ASSIGNMENT, "--force", root=where)
+    write_class(ROOT, where, students)
+    return where
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    start = time.monotonic()
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - start
+
+
+def compute_floor(course: Path) -> float:
+    """Seconds of the observer's replays of every submitted notebook, in this warm process."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import torch
+
+    from autograder.draws import draw
+    from autograder.grader.autograde import sandbox_cells
+    from autograder.observe import observe
+
+    torch.set_num_threads(1)
+    total = 0.0
+    for path in sorted((course / "submitted").glob(f"*/{ASSIGNMENT}/*.ipynb")):
+        step = next(s.name for s in STEPS.values() if s.filename == path.name)
+        cells, _ = sandbox_cells(json.loads(path.read_text(encoding="utf-8")))
+        tirage = draw(step)
+        start = time.perf_counter()
+        observe(step, cells, tirage)
+        total += time.perf_counter() - start
+    return total
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__)
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--keep", default=None, help="keep the two course folders here")
+    args = parser.parse_args(argv)
+
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-"))
+    students = synthetic_class(args.students)
+    n = len(students) * len(STEPS)
+    print(f"{len(students)} students x {len(STEPS)} notebooks = {n} notebooks; kit --jobs {args.jobs}; "
+          f"{os.cpu_count()} cores", flush=True)
+    nb_course = make_course(work / "nbgrader", students)
+    kit_course = make_course(work / "kit", students)
+
+    kit = timed([sys.executable, "-m", "autograder", "--course-dir", str(kit_course), "autograde", ASSIGNMENT,
+                 "--jobs", str(args.jobs)], kit_course)
+    print(f"kit grader:         {kit:8.1f} s  {kit / n:7.3f} s/notebook", flush=True)
+    ref = timed([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force", "--create",
+                 f"--CourseDirectory.root={nb_course}"], nb_course)
+    print(f"nbgrader autograde: {ref:8.1f} s  {ref / n:7.3f} s/notebook", flush=True)
+    cores = min(args.jobs, os.cpu_count() or 1)
+    floor = compute_floor(kit_course) / cores
+    print(f"compute floor:      {floor:8.1f} s  {floor / n:7.3f} s/notebook "
+          f"(observer replays in a warm process, / {cores} cores)")
+    print(f"speed-up over nbgrader: {ref / kit:.1f}x;  kit / floor: {kit / floor:.2f}x")
+
+    a = read_scores(f"sqlite:///{nb_course / 'gradebook.db'}")
+    b = read_scores(f"sqlite:///{kit_course / 'gradebook.db'}")
+    cells = [(s, c) for s in a for c in a[s]]
+    differ = [(s, c, a[s][c], b.get(s, {}).get(c)) for s, c in cells if b.get(s, {}).get(c) != a[s][c]]
+    print(f"graded cells: {len(cells)}; scores that differ between the two graders: {len(differ)}")
+    for d in differ[:20]:
+        print("  differs:", d)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
