@@ -1,0 +1,153 @@
+"""The student's workflow in a real browser: JupyterLab with nbgrader's extension on localhost,
+headless Debian Chromium driven by Playwright, on a copy of the release notebook of step 1.
+
+The stub's test fails, the seed's own gradient (a sum) fails with the French message of the
+visible test, the right gradient passes, and nbgrader's Validate button, once every solution
+cell is filled, says the notebook passes. Screenshots go to artifacts/browser/.
+
+Missing Chromium or Playwright is a failure, not a skip: CI installs both.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from autograder.course import ASSIGNMENT, STEPS
+from autograder.nbgrader_cli import ROOT
+from autograder.sample_class import solutions
+
+from .jupyterlab_server import jupyterlab
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+SHOTS = ROOT / "artifacts" / "browser"
+NOTEBOOK = STEPS["etape1"].filename
+TIMEOUT_MS = 30_000
+
+SEED_GRADIENT = "def gradient(x, y, y_predit):\n    return np.dot(2*x, y_predit-y).mean()\n"
+RIGHT_GRADIENT = "def gradient(x, y, y_predit):\n    return np.mean(2 * x * (y_predit - y))\n"
+GRADIENT_SUM_MESSAGE = "Ton gradient est 2 fois trop grand : c'est une somme, pas une moyenne."
+
+
+def _cell(page, text: str):
+    """The notebook cell whose text contains `text` (exactly one)."""
+    cells = page.locator(".jp-Notebook .jp-Cell").filter(has_text=text)
+    assert cells.count() == 1, f"{cells.count()} cells contain {text!r}"
+    return cells.first
+
+
+def _wait_idle(page) -> None:
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=TIMEOUT_MS)
+    page.wait_for_function("!document.querySelector('.jp-Notebook .jp-InputPrompt')?.closest('.jp-Notebook')"
+                           ".innerText.includes('[*]')", timeout=TIMEOUT_MS)
+
+
+def _run(page, cell) -> None:
+    """Select the cell (command mode) and run it in place, as Ctrl+Enter does."""
+    cell.locator(".jp-InputPrompt").first.click()
+    page.keyboard.press("Control+Enter")
+    _wait_idle(page)
+
+
+def _type_into(page, cell, source: str) -> None:
+    """Replace the cell's text as a student would: click in it, select all, type."""
+    cell.locator(".cm-content").first.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(source)  # typed as one block: the editor's auto-indent would re-indent keys
+
+
+def _shot(page, name: str, cell=None) -> None:
+    if cell is not None:
+        cell.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / name))
+
+
+def test_student_workflow_in_jupyterlab(tmp_path):
+    from playwright.sync_api import expect, sync_playwright  # ImportError = a broken test machine: fail
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("*.png"):
+        old.unlink()
+    work = tmp_path / "etudiant"
+    work.mkdir()
+    shutil.copy(ROOT / "release" / ASSIGNMENT / NOTEBOOK, work / NOTEBOOK)
+
+    with jupyterlab(work, tmp_path / "home") as (base, token, log, group), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
+            page.wait_for_selector(".jp-Notebook .jp-Cell")
+            _wait_idle(page)
+
+            # nbgrader's extension is there: its Validate button is in the notebook's toolbar.
+            validate = page.locator(".validate-button")
+            expect(validate).to_be_visible()
+
+            # 1. The stub: its visible test fails (the stub raises NotImplementedError).
+            gradient_cell = _cell(page, "def gradient(x, y, y_predit)")
+            test_cell = _cell(page, "Test visible : la moyenne de 2x")
+            _run(page, _cell(page, "import numpy as np"))
+            _run(page, gradient_cell)
+            _run(page, test_cell)
+            expect(test_cell.locator(".jp-OutputArea-output")).to_contain_text("NotImplementedError")
+            _shot(page, "1_stub_test_fails.png", test_cell)
+
+            # 2. The seed's gradient, a sum: the visible test names the mistake in French.
+            _type_into(page, gradient_cell, SEED_GRADIENT)
+            _run(page, gradient_cell)
+            _run(page, test_cell)
+            # the error line itself, not the test's source that the traceback quotes
+            expect(test_cell.locator(".jp-OutputArea-output")).to_contain_text("AssertionError: " + GRADIENT_SUM_MESSAGE)
+            _shot(page, "2_seed_gradient_french_message.png", test_cell)
+
+            # 3. The right gradient: the visible test passes (no output, no error).
+            _type_into(page, gradient_cell, RIGHT_GRADIENT)
+            _run(page, gradient_cell)
+            _run(page, test_cell)
+            expect(test_cell.locator(".jp-OutputArea-output")).to_have_count(0)
+            expect(test_cell.locator(".jp-InputPrompt")).to_contain_text("[")
+            _shot(page, "3_right_gradient_test_passes.png", test_cell)
+
+            # 4. Validate before finishing: nbgrader lists the cells that still fail.
+            validate.click()
+            dialog = page.locator(".jp-Dialog")
+            expect(dialog).to_contain_text("Validation Results", timeout=60_000)
+            expect(dialog).to_contain_text("NotImplementedError")
+            _shot(page, "4_validate_lists_unfinished_cells.png")
+            dialog.get_by_role("button").last.click()
+            expect(dialog).to_have_count(0)
+
+            # 5. The other solution cells, filled in; Validate now says the notebook passes.
+            answers = solutions(ROOT, "etape1")
+            for grade_id, marker in (("avant", "def avant(x)"), ("regret", "def regret(y, y_predit)"),
+                                     ("entrainement", "historique = []")):
+                cell = _cell(page, marker)
+                _type_into(page, cell, answers[grade_id])
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            _wait_idle(page)
+            errors = page.locator(".jp-Notebook .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+            expect(errors).to_have_count(0)
+            expect(_cell(page, "historique = []").locator(".jp-OutputArea-output")).to_contain_text(
+                "Prédiction après apprentissage : f(5) = 10.000")
+            plot = _cell(page, "trace_du_cours").locator(".jp-OutputArea-output img")
+            expect(plot).to_have_count(1)
+            _shot(page, "5_solved_notebook_with_plot.png", _cell(page, "trace_du_cours"))
+            validate.click()
+            expect(dialog).to_contain_text("Success! Your notebook passes all the tests.", timeout=60_000)
+            _shot(page, "6_validate_success.png")
+            dialog.get_by_role("button").last.click()
+        finally:
+            browser.close()
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+    try:  # the server and its kernels are gone
+        os.killpg(group, 0)
+        raise AssertionError(f"processes of JupyterLab's group {group} still run")
+    except ProcessLookupError:
+        pass
