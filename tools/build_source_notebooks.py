@@ -49,9 +49,11 @@ class Notebook:
         self.code(grade_id, source, solution=True)
 
     def test(self, grade_id, points, visible):
-        hidden = (f"\n\n### BEGIN HIDDEN TESTS\nfrom autograder.nbgrader_cell import verifier\n"
-                  f"verifier({self.step.name!r}, {grade_id!r})\n### END HIDDEN TESTS")
-        self.code(grade_id, visible.strip("\n") + hidden, grade=True, locked=True, points=points)
+        # The hidden check comes first: when a submission is wrong, its message (which names the
+        # cause) is the one nbgrader shows, not the visible assert's.
+        hidden = (f"### BEGIN HIDDEN TESTS\nfrom autograder.nbgrader_cell import verifier\n"
+                  f"verifier({self.step.name!r}, {grade_id!r})\n### END HIDDEN TESTS\n")
+        self.code(grade_id, hidden + visible.strip("\n"), grade=True, locked=True, points=points)
 
     def write(self):
         nb = nbformat.v4.new_notebook()
