@@ -71,32 +71,51 @@ def _french(problem: str) -> str:
     return "le résultat de l'exécution n'est pas exploitable"
 
 
-def _observe_all(pool: SandboxPool, items: list[Submitted], jobs: int, progress: Progress) -> dict:
-    """Threads only wait on the sandbox; every decision is taken in this (main) thread."""
-    results: dict[int, Graded] = {}
-    jobs_of: dict[int, tuple[str, list[str], dict]] = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        futures = {}
-        for i, item in enumerate(items):
-            try:
-                nb = json.loads(Path(item.path).read_text(encoding="utf-8"))
-                step = step_of(item.notebook).name
-            except (OSError, ValueError, KeyError) as exc:
-                results[i] = Graded(item.student, item.notebook, [], f"cannot read the sanitized notebook: {exc}")
-                progress.step(f"{item.student}/{item.notebook}")
-                continue
-            cells, grade_ids = sandbox_cells(nb)
-            tirage = draw(step)
-            jobs_of[i] = (step, grade_ids, tirage)
-            futures[ex.submit(pool.run, step, cells, tirage)] = i
-        for future in as_completed(futures):
-            i, item = futures[future], items[futures[future]]
-            step, grade_ids, tirage = jobs_of[i]
+class _Pipeline:
+    """Phase 2 overlapping phases 1 and 3: each sanitized notebook goes to the sandbox pool at
+    once; threads only wait on the sandbox; every decision and save is taken in the main thread
+    (the reference computations seed torch's global generator; SQLite wants one writer)."""
+
+    def __init__(self, pool_future: Future, converter, jobs: int, progress: Progress, report: ClassReport):
+        self.pool_future, self.converter, self.progress, self.report = pool_future, converter, progress, report
+        self.executor = ThreadPoolExecutor(max_workers=max(1, jobs))
+        self.pending: dict[Future, tuple[Submitted, str, list[str], dict]] = {}
+
+    def submit(self, item: Submitted) -> None:
+        try:
+            nb = json.loads(Path(item.path).read_text(encoding="utf-8"))
+            step = step_of(item.notebook).name
+        except (OSError, ValueError, KeyError) as exc:
+            self._record(item, Graded(item.student, item.notebook, [], f"cannot read the sanitized notebook: {exc}"))
+            return
+        cells, grade_ids = sandbox_cells(nb)
+        tirage = draw(step)
+        future = self.executor.submit(lambda: self.pool_future.result().run(step, cells, tirage))
+        self.pending[future] = (item, step, grade_ids, tirage)
+
+    def drain(self, block: bool) -> None:
+        """Decide and save every observed notebook (all of them if `block`)."""
+        done = [f for f in self.pending if f.done()] if not block else list(as_completed(self.pending))
+        for future in done:
+            item, step, grade_ids, tirage = self.pending.pop(future)
             answer = future.result()
             decisions, problem = decide_answer(step, grade_ids, tirage, answer)
-            results[i] = Graded(item.student, item.notebook, decisions, problem, answer.get("seconds", 0.0))
-            progress.step(f"{item.student}/{item.notebook}")
-    return results
+            self._record(item, Graded(item.student, item.notebook, decisions, problem, answer.get("seconds", 0.0)))
+
+    def _record(self, item: Submitted, graded: Graded) -> None:
+        self.report.graded.append(graded)
+        if graded.decisions:
+            self.converter.save(item, [d.to_dict() for d in graded.decisions])
+        else:
+            self.converter._zero(item.assignment, item.student, item.notebook)
+        self.progress.step(f"{item.student}/{item.notebook}")
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+
+
+def _count_notebooks(converter) -> int:
+    return sum(len(v) for v in converter.assignments.values())
 
 
 def autograde_class(course_dir, assignment: str, student: str | None = None, jobs: int = 2,
@@ -108,34 +127,28 @@ def autograde_class(course_dir, assignment: str, student: str | None = None, job
     here = os.getcwd()
     os.chdir(course_dir)
     starter = ThreadPoolExecutor(max_workers=1)
-    pool_future: Future = starter.submit(SandboxPool, jobs, limits)   # warms up while phase 1 runs
-    pool = None
+    pool_future: Future = starter.submit(SandboxPool, jobs, limits)   # warms up while phase 1 starts
+    pipeline = None
     try:
-        t0 = time.monotonic()
+        start = time.monotonic()
         converter = make_converter(str(course_dir), assignment, student)
-        ready, report.skipped = converter.sanitize_all()
-        t1 = time.monotonic()
-        pool = pool_future.result()
-        report.isolated = pool.isolated
-        t2 = time.monotonic()
-        results = _observe_all(pool, ready, jobs, Progress(len(ready), "grading", stream))
-        t3 = time.monotonic()
-        for i, item in enumerate(ready):
-            graded = results[i]
-            report.graded.append(graded)
-            if graded.problem and not graded.decisions:
-                converter._zero(item.assignment, item.student, item.notebook)
-                continue
-            converter.save(item, [d.to_dict() for d in graded.decisions])
-        for student_id, assignment_id in sorted({(i.student, i.assignment) for i in ready}):
+        pipeline = _Pipeline(pool_future, converter, jobs, Progress(_count_notebooks(converter), "grading", stream),
+                             report)
+        submissions = set()
+        for item in converter.sanitize_each(report.skipped):
+            submissions.add((item.assignment, item.student))
+            pipeline.submit(item)
+            pipeline.drain(block=False)
+        pipeline.drain(block=True)
+        for assignment_id, student_id in sorted(submissions):
             converter.finish(assignment_id, student_id)
-        report.seconds = {"sanitize": t1 - t0, "sandbox start (after sanitize)": t2 - t1,
-                          "observe": t3 - t2, "save": time.monotonic() - t3}
+        report.isolated = pool_future.result().isolated
+        report.seconds = {"total": time.monotonic() - start}
     finally:
         os.chdir(here)
+        if pipeline is not None:
+            pipeline.close()
         starter.shutdown(wait=True)
-        if pool is None and pool_future.exception() is None:
-            pool = pool_future.result()
-        if pool is not None:
-            pool.close()
+        if pool_future.exception() is None:
+            pool_future.result().close()
     return report

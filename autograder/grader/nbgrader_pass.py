@@ -87,9 +87,9 @@ class KitAutograde(Autograde):
         regexp = self._format_source("(?P<assignment_id>.*)", "(?P<student_id>.*)", escape=True)
         return re.match(regexp, assignment_path).groupdict()
 
-    def sanitize_all(self) -> tuple[list[Submitted], list[Skipped]]:
-        """Phase 1: every submission's notebooks, sanitized into autograded/ as nbgrader does."""
-        ready, skipped = [], []
+    def sanitize_each(self, skipped: list[Skipped]):
+        """Phase 1: every submission's notebooks, sanitized into autograded/ as nbgrader does;
+        yields each one as soon as it is ready, appends the ones that cannot be graded to `skipped`."""
         self._sanitizing = True
         for assignment_path in sorted(self.assignments):
             gd = self._parse_ids(assignment_path)
@@ -117,8 +117,7 @@ class KitAutograde(Autograde):
                                                                f"({type(exc).__name__}: {str(exc)[:200]})"))
                     continue
                 path = os.path.join(self.writer.build_directory, os.path.basename(filename))
-                ready.append(Submitted(student, assignment, notebook, path))
-        return ready, skipped
+                yield Submitted(student, assignment, notebook, path)
 
     def _missing_notebooks(self, assignment: str, student: str) -> list[str]:
         present = {os.path.splitext(os.path.basename(f))[0] for f in self.notebooks}
@@ -163,6 +162,38 @@ class KitAutograde(Autograde):
         self.run_post_convert_hook()
 
 
+class _SchemaCheckedOnce:
+    """Stands for the `jsonschema` module in nbgrader's metadata validator: the same validation of
+    each cell's metadata, with nbgrader's constant schema checked once instead of once per cell
+    (that check was most of the time of CheckCellMetadata)."""
+
+    def __init__(self):
+        import jsonschema
+
+        self._jsonschema = jsonschema
+        self._validators: dict[int, tuple[dict, object]] = {}
+
+    def validate(self, instance, schema):
+        entry = self._validators.get(id(schema))
+        if entry is None or entry[0] is not schema:
+            cls = self._jsonschema.validators.validator_for(schema)
+            cls.check_schema(schema)
+            entry = self._validators[id(schema)] = (schema, cls(schema))
+        error = self._jsonschema.exceptions.best_match(entry[1].iter_errors(instance))
+        if error is not None:
+            raise error
+
+    def __getattr__(self, name):
+        return getattr(self._jsonschema, name)
+
+
+def _validate_schema_once() -> None:
+    from nbgrader.nbgraderformat import common
+
+    if not isinstance(common.jsonschema, _SchemaCheckedOnce):
+        common.jsonschema = _SchemaCheckedOnce()
+
+
 def make_converter(course_dir: str, assignment: str, student: str | None = None) -> KitAutograde:
     """nbgrader's AutogradeApp configuration (nbgrader_config.py of the course root, --force,
     --create), and the kit's converter on it. Call with the course root as working folder."""
@@ -170,6 +201,8 @@ def make_converter(course_dir: str, assignment: str, student: str | None = None)
     if student:
         argv.append(f"--student={student}")
     from sqlalchemy.exc import SAWarning
+
+    _validate_schema_once()
 
     warnings.filterwarnings("ignore", category=SAWarning)   # nbgrader's own init_assignment triggers them
     app = AutogradeApp()

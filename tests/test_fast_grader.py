@@ -1,0 +1,99 @@
+"""The kit's grader against the real `nbgrader autograde` on the sample class, nbgrader's own
+tools on the kit's gradebook, and `grade --results` (Gradescope)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.course import ASSIGNMENT, STEPS
+from autograder.grader.autograde import autograde_class
+from autograder.nbgrader_cli import ROOT, nbgrader
+from autograder.reports.table import read_scores
+from autograder.sample_class import write_class
+from conftest import make_course
+
+
+def source_points(step) -> dict[str, float]:
+    nb = json.loads((ROOT / "source" / ASSIGNMENT / step.filename).read_text(encoding="utf-8"))
+    return {c["metadata"]["nbgrader"]["grade_id"]: float(c["metadata"]["nbgrader"]["points"])
+            for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")}
+
+
+@pytest.fixture(scope="module")
+def kit_graded_class(tmp_path_factory):
+    root = make_course(tmp_path_factory.mktemp("kit_class"))
+    write_class(ROOT, root)
+    stream = io.StringIO()
+    report = autograde_class(root, ASSIGNMENT, jobs=2, stream=stream)
+    return root, report, read_scores(f"sqlite:///{root / 'gradebook.db'}"), stream.getvalue()
+
+
+def test_every_graded_cell_scores_what_nbgrader_gives(nbgrader_graded_class, kit_graded_class):
+    _, nbgrader_scores = nbgrader_graded_class
+    _, report, kit_scores, _ = kit_graded_class
+    assert report.isolated
+    assert set(kit_scores) == set(nbgrader_scores)
+    cells = [(s, c) for s in nbgrader_scores for c in nbgrader_scores[s]]
+    assert len(cells) == len(nbgrader_scores) * sum(len(s.checks) for s in STEPS.values())
+    differ = [(s, c, nbgrader_scores[s][c], kit_scores[s].get(c)) for s, c in cells
+              if kit_scores[s].get(c) != nbgrader_scores[s][c]]
+    assert differ == []
+
+
+def test_progress_goes_to_the_given_stream(kit_graded_class):
+    _, report, _, progress = kit_graded_class
+    assert f"{len(report.graded)}/{len(report.graded)}" in progress
+
+
+def test_nbgrader_feedback_and_export_work_on_the_kit_gradebook(kit_graded_class):
+    root, _, kit_scores, _ = kit_graded_class
+    nbgrader("generate_feedback", ASSIGNMENT, "--force", root=root)
+    page = (root / "feedback" / "chloe_gradient_somme" / ASSIGNMENT / "etape1_numpy.html").read_text(encoding="utf-8")
+    assert "somme, pas une moyenne" in page and "AssertionError" in page
+    nbgrader("export", root=root)
+    rows = {r["student_id"]: r for r in csv.DictReader((root / "grades.csv").open(encoding="utf-8"))}
+    for student, cells in kit_scores.items():
+        assert float(rows[student]["raw_score"]) == pytest.approx(sum(v[0] for v in cells.values()))
+
+
+def test_an_unreadable_notebook_costs_that_notebook_only(kit_graded_class):
+    root, _, _, _ = kit_graded_class
+    folder = root / "submitted" / "alice_juste" / ASSIGNMENT
+    (folder / STEPS["etape2"].filename).write_text("{ ceci n'est pas un notebook", encoding="utf-8")
+    report = autograde_class(root, ASSIGNMENT, student="alice_juste", jobs=1, stream=io.StringIO())
+    scores = read_scores(f"sqlite:///{root / 'gradebook.db'}")["alice_juste"]
+    for step in STEPS.values():
+        got = sum(v[0] for (nb, _), v in scores.items() if nb == step.notebook)
+        full = sum(source_points(step).values())
+        assert got == (0 if step.name == "etape2" else full), step.name
+    assert [(s.notebook, "unreadable" in s.reason) for s in report.skipped] == [(STEPS["etape2"].notebook, True)]
+
+
+@pytest.mark.parametrize("student, lost", [("alice_juste", set()),
+                                           ("chloe_gradient_somme", {"test_gradient", "test_entrainement"})])
+def test_grade_writes_gradescope_results(tmp_path, student, lost):
+    step = STEPS["etape1"]
+    write_class(ROOT, tmp_path)
+    notebook = tmp_path / "submitted" / student / ASSIGNMENT / step.filename
+    results = tmp_path / "results.json"
+    proc = subprocess.run([sys.executable, "-m", "autograder", "--course-dir", str(ROOT), "grade", str(notebook),
+                           "--results", str(results)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(results.read_text(encoding="utf-8"))
+    points = source_points(step)
+    assert data["score"] == sum(p for g, p in points.items() if g not in lost)
+    assert {t["name"].split(" / ")[-1] for t in data["tests"]} == set(points)
+    for test in data["tests"]:
+        gid = test["name"].split(" / ")[-1]
+        assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility"}
+        assert test["max_score"] == points[gid]
+        assert test["status"] == ("failed" if gid in lost else "passed")
+        assert (test["score"] == 0) == (gid in lost)
+    if lost:
+        assert any("somme" in t["output"] for t in data["tests"] if t["status"] == "failed")
