@@ -57,6 +57,7 @@ class Hostile:
     earned: dict[str, set[str]]               # step -> checks it may pass at most
     broken: set[str] = field(default_factory=set)   # steps whose notebook is unreadable on purpose
     exact: bool = False                       # earned is exact (an honest notebook in a broken set)
+    links: dict[str, Path] = field(default_factory=dict)  # file name -> what it is a symbolic link to
 
 
 def dump(nb: dict) -> bytes:
@@ -457,6 +458,40 @@ def tampered(ctx: Ctx) -> list[tuple[str, str, dict, dict]]:
     replace(nb, "entrainement", "historique = []\nw, L = 2.0, 0.0")
     T.append(("h_grade_id_renommes", "locked data cells given other grade_ids, trained weight typed in",
               {"etape1": nb}, {"etape1": set()}))
+    nb = submission(ROOT, NOTHING, "etape1")
+    bonus = copy.deepcopy(cell_of(nb, "test_avant"))
+    bonus["metadata"]["nbgrader"].update(grade_id="test_bonus", points=100)
+    bonus["source"] = "assert True"
+    nb["cells"].append(bonus)
+    m = _meta(cell_of(nb, "avant"))
+    m.update(grade=True, points=50)
+    replace(nb, "avant", "def avant(x):\n    return 2 * x\nassert True")
+    weird = {}
+    nb = submission(ROOT, NOTHING, "etape1")
+    cell_of(nb, "test_avant")["metadata"]["nbgrader"]["grade_id"] = ["test_avant"]
+    cell_of(nb, "test_regret")["metadata"]["nbgrader"]["points"] = "NaN"
+    cell_of(nb, "test_gradient")["metadata"]["nbgrader"] = "test_gradient"
+    weird["etape1"] = nb
+    nb = submission(ROOT, NOTHING, "etape2")
+    nb["cells"].insert(3, {"cell_type": "code", "metadata": {"nbgrader": {"grade": True, "grade_id": {"x": 1},
+                           "points": -1e308, "solution": True}}, "source": 12345, "outputs": None})
+    weird["etape2"] = nb
+    nb = submission(ROOT, NOTHING, "etape3")
+    nb["cells"].append({"cell_type": "raw", "metadata": {"nbgrader": {"grade": True, "grade_id": "test_avant",
+                        "points": 1000, "locked": True}}, "source": "assert True"})
+    nb["metadata"]["nbgrader"] = {"kit_score": 100}
+    weird["etape3"] = nb
+    nb = submission(ROOT, NOTHING, "etape4")
+    for cell in nb["cells"]:
+        if _meta(cell).get("grade"):
+            cell["metadata"]["nbgrader"]["checksum"] = "0" * 32
+            cell["metadata"]["nbgrader"]["grade_id"] = "test_modele"
+    weird["etape4"] = nb
+    T.append(("h_metadonnees_bizarres", "grade_id as a list or a dict, points 'NaN' or -1e308, metadata as a string, "
+              "a raw cell posing as a test, every test cell renamed test_modele", weird,
+              {s: set() for s in STEPS}))
+    T.append(("h_cellule_test_ajoutee", "a new test cell worth 100 points and a solution cell turned into a "
+              "50-point test cell, both passing", {"etape1": nb}, {"etape1": set()}))
     return T
 
 
@@ -505,7 +540,8 @@ def broken(ctx: Ctx) -> list[Hostile]:
     out.append(Hostile("Zoé Dupont-Müller é", "student id with spaces and accents (answers right)",
                        {fname[s]: right[s] for s in STEPS}, dict(full), exact=True))
     for h in out:
-        if h.id == "b_100_mo":  # refusing a 100 MB notebook is allowed; grading it in full too
+        if h.id in ("b_100_mo", "b_nbformat3"):  # refusing is allowed; grading it in full too (nbgrader
+            # reads nbformat 3 by converting it)
             h.exact = False
             h.earned = dict(full)
     return out
@@ -517,6 +553,10 @@ def hostile_class(ctx: Ctx, only: set[str] | None = None) -> list[Hostile]:
     for id_, what, nbs, earned in attack_catalog(ctx) + tampered(ctx):
         subs.append(Hostile(id_, what, {STEPS[s].filename: dump(nb) for s, nb in nbs.items()},
                             {s: earned.get(s, set()) for s in STEPS}))
+    source = ctx.course_dir / "source" / ASSIGNMENT
+    subs.append(Hostile("h_lien_symbolique", "hands in symbolic links to the instructor's notebooks in source/ "
+                        "(a zip archive can carry them)", {}, {s: set() for s in STEPS},
+                        links={STEPS[s].filename: source / STEPS[s].filename for s in STEPS}))
     subs += broken(ctx)
     return [h for h in subs if only is None or h.id in only]
 
@@ -528,6 +568,8 @@ def write_hostile(course_dir: Path, subs: list[Hostile]) -> None:
         for name, content in h.notebooks.items():
             if content is not None:
                 (folder / name).write_bytes(content)
+        for name, target in h.links.items():
+            (folder / name).symlink_to(target)
         (folder / "timestamp.txt").write_text("2026-11-27 09:00:00.000000 UTC")
 
 
