@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -21,7 +22,7 @@ from ..observe import Cell, cells_from_notebook
 from ..observe.replay import visible_part
 from ..sandbox import Limits, SandboxPool
 from .decide import Decision, decide, failure_decisions
-from .nbgrader_pass import Skipped, Submitted, make_converter
+from .nbgrader_pass import Skipped, Submitted, make_converter, restore_journal
 from .progress import Progress
 
 
@@ -42,6 +43,15 @@ class ClassReport:
     isolated: bool = True
 
 
+_HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.M | re.S)
+
+
+def without_hidden_tests(source: str) -> str:
+    """A test cell as the student's release shows it: its hidden regions removed, wherever they
+    sit in the cell (as nbgrader's ClearHiddenTests removes them); an unclosed region is cut off."""
+    return visible_part(_HIDDEN_REGION.sub("", source))
+
+
 def sandbox_cells(nb: dict) -> tuple[list[Cell], list[str]]:
     """The cells sent into the sandbox (test cells cut to their visible part: the hidden part
     is the grader's business) and the grade_ids of the notebook's test cells."""
@@ -49,7 +59,7 @@ def sandbox_cells(nb: dict) -> tuple[list[Cell], list[str]]:
     for cell in cells_from_notebook(nb):
         if cell.role == "test":
             grade_ids.append(cell.grade_id)
-            cell = Cell(visible_part(cell.source), cell.grade_id, cell.role)
+            cell = Cell(without_hidden_tests(cell.source), cell.grade_id, cell.role)
         cells.append(cell)
     return cells, grade_ids
 
@@ -142,6 +152,7 @@ def autograde_class(course_dir, assignment: str, student: str | None = None, job
         pipeline.drain(block=True)
         for assignment_id, student_id in sorted(submissions):
             converter.finish(assignment_id, student_id)
+        restore_journal(converter.coursedir.db_url)
         report.isolated = pool_future.result().isolated
         report.seconds = {"total": time.monotonic() - start}
     finally:

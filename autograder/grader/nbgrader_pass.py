@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbformat.v4 import new_output
+from sqlalchemy import event
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import AutogradeApp
@@ -187,6 +188,51 @@ class _SchemaCheckedOnce:
         return getattr(self._jsonschema, name)
 
 
+_ENGINES: dict = {}
+
+
+def _shared_engine(url, **kwargs):
+    """nbgrader opens a new SQLAlchemy engine for every Gradebook (several per notebook), which
+    throws away the compiled-statement cache each time; in this process they share one engine
+    per URL (same database, same queries; `Gradebook.close` still returns its connections)."""
+    from sqlalchemy import create_engine
+
+    key = (str(url), tuple(sorted(kwargs.items())))
+    if key not in _ENGINES:
+        engine = _ENGINES[key] = create_engine(url, **kwargs)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _fast_commits)
+    return _ENGINES[key]
+
+
+def _fast_commits(dbapi_connection, _record) -> None:
+    """WAL with synchronous=NORMAL: a commit no longer waits for the disk (nbgrader commits
+    once per cell), and the database stays consistent after a crash; `restore_journal` puts the
+    gradebook back in SQLite's default mode at the end of the run."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def restore_journal(db_url: str) -> None:
+    """Close the shared engines and leave the gradebook in rollback-journal mode, as nbgrader has it."""
+    import sqlite3
+
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+    if db_url.startswith("sqlite:///"):
+        with sqlite3.connect(db_url.removeprefix("sqlite:///")) as db:
+            db.execute("PRAGMA journal_mode=DELETE")
+
+
+def _share_engines() -> None:
+    from nbgrader import api
+
+    api.create_engine = _shared_engine
+
+
 def _validate_schema_once() -> None:
     from nbgrader.nbgraderformat import common
 
@@ -203,6 +249,7 @@ def make_converter(course_dir: str, assignment: str, student: str | None = None)
     from sqlalchemy.exc import SAWarning
 
     _validate_schema_once()
+    _share_engines()
 
     warnings.filterwarnings("ignore", category=SAWarning)   # nbgrader's own init_assignment triggers them
     app = AutogradeApp()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -122,6 +123,9 @@ class Worker:
                   "namespace": bool(self.bwrap)}
         try:
             write_message(self.proc.stdin.fileno(), {**job, "limits": limits})
+            ready, _, _ = select.select([self.proc.stdout], [], [], self.limits.wall_seconds + 30)
+            if not ready:
+                raise OSError("the sandbox's warm parent stopped answering")
             answer = read_message(self.proc.stdout.fileno(), self.limits.result_bytes + (1 << 20))
         except (OSError, ValueError) as exc:
             answer = None
