@@ -7,12 +7,13 @@ from pathlib import Path
 
 from .feedback_pages import write_student_pages
 from .gradescope_export import write_gradescope_files
-from .outcomes import class_outcomes
+from .outcomes import NotebookOutcome, class_outcomes
 from .summary import write_summary
 
 
 @dataclass(frozen=True)
 class Written:
+    outcomes: dict[str, list[NotebookOutcome]]
     pages: list[Path]
     summary: Path
     gradescope: list[Path]
@@ -20,7 +21,7 @@ class Written:
 
 def write_reports(course_dir: Path, jobs: int = 2) -> Written:
     outcomes = class_outcomes(course_dir, jobs=jobs)
-    return Written(write_student_pages(course_dir, outcomes), write_summary(course_dir, outcomes),
+    return Written(outcomes, write_student_pages(course_dir, outcomes), write_summary(course_dir, outcomes),
                    write_gradescope_files(course_dir, outcomes))
 
 

@@ -66,7 +66,7 @@ def training_figure(step: Step, history: list[tuple[float, float]] | None) -> st
     ax_w.plot(ref_i, ref_w, "--", color="black", lw=1.2, label="référence")
     ax_L.set_xlabel("itération"); ax_L.set_ylabel("regret L (échelle log)"); ax_L.legend()
     ax_w.set_xlabel("itération"); ax_w.set_ylabel("w"); ax_w.legend()
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.96, wspace=0.25)  # tight_layout costs a draw
     return png_base64(fig)
 
 
