@@ -266,7 +266,7 @@ def attack_catalog(ctx: Ctx) -> list[tuple[str, str, dict, dict]]:
         "import warnings\nwarnings.warn(_tout[:5000])\n"
         "open('results.json', 'w').write(_tout)\n"
     )
-    add("h_lecture_secrets", "reads source/, the gradebook, another student's notebook and autograder/, prints them, "
+    add("h_lu_secrets", "reads source/, the gradebook, another student's notebook and autograder/, prints them, "
         "warns them and raises them", *_single(NOTHING, "etape1", lambda nb: (
             inject(nb, "avant", _c(ctx, reader)),
             inject(nb, "regret", "raise RuntimeError(_tout[:20000])"),
@@ -326,7 +326,7 @@ def attack_catalog(ctx: Ctx) -> list[tuple[str, str, dict, dict]]:
         "print('\\udcff\\ud800 surrogates')\n"
         "import warnings\nwarnings.warn('\\udcff bad \\ud800')\n"
     )
-    add("h_sortie", "prints a fake results.json and fake nbgrader lines, 200 MB of output, non-UTF-8 bytes and "
+    add("h_lu_sortie", "prints a fake results.json and fake nbgrader lines, 200 MB of output, non-UTF-8 bytes and "
         "lone surrogates; the gradient is wrong", *_single(BY_ID["chloe_gradient_somme"], "etape1", lambda nb: (
             inject(nb, "avant", _c(ctx, output)),
             inject(nb, "gradient", "raise ValueError('\\udcff\\ud800 \\x00 erreur')", before=False))[0]))
@@ -355,7 +355,7 @@ def attack_catalog(ctx: Ctx) -> list[tuple[str, str, dict, dict]]:
         "    try:\n        _o.write(_fd, _msg)\n    except Exception:\n        pass\n"
         "_o._exit(0)\n"
     )
-    add("h_faux_resultat", "writes a forged observation (with the channel's token read from the stack) to every "
+    add("h_lu_faux_resultat", "writes a forged observation (with the channel's token read from the stack) to every "
         "open fd, then os._exit(0)", *_single(NOTHING, "etape1", lambda nb: inject(nb, "avant", _c(ctx, forge))))
     nested = ("_deep = b'[' * 200000 + b']' * 200000\n"
               "for _fd in range(3, 300):\n"
@@ -403,7 +403,7 @@ def attack_catalog(ctx: Ctx) -> list[tuple[str, str, dict, dict]]:
         "print(_vus)\n"
         "raise RuntimeError('vu en mémoire : ' + ' '.join(sorted(set(_vus)))[:2000])\n"
     )
-    add("h_memoire_voisins", "scans its own memory (inherited from the warm parent) for another student's code",
+    add("h_lu_memoire_voisins", "scans its own memory (inherited from the warm parent) for another student's code",
         *_single(NOTHING, "etape1", lambda nb: inject(nb, "avant", _c(ctx, scan))))
     return A
 
@@ -554,7 +554,7 @@ def hostile_class(ctx: Ctx, only: set[str] | None = None) -> list[Hostile]:
         subs.append(Hostile(id_, what, {STEPS[s].filename: dump(nb) for s, nb in nbs.items()},
                             {s: earned.get(s, set()) for s in STEPS}))
     source = ctx.course_dir / "source" / ASSIGNMENT
-    subs.append(Hostile("h_lien_symbolique", "hands in symbolic links to the instructor's notebooks in source/ "
+    subs.append(Hostile("h_lu_lien_symbolique", "hands in symbolic links to the instructor's notebooks in source/ "
                         "(a zip archive can carry them)", {}, {s: set() for s in STEPS},
                         links={STEPS[s].filename: source / STEPS[s].filename for s in STEPS}))
     subs += broken(ctx)

@@ -44,6 +44,7 @@ class LoopbackServer:
         self.connections = 0
         self.datagrams = 0
         self.samples: list = []
+        self._closed = False
         self._threads = [threading.Thread(target=self._accept, daemon=True),
                          threading.Thread(target=self._receive, daemon=True)]
         for t in self._threads:
@@ -64,11 +65,14 @@ class LoopbackServer:
                 data, sender = self.udp.recvfrom(1024)
             except OSError:
                 return
+            if self._closed:
+                return
             self.datagrams += 1
             if len(self.samples) < 5:
                 self.samples.append((sender, data[:40]))
 
     def close(self):
+        self._closed = True
         for s in (self.tcp, self.udp):
             try:
                 s.shutdown(socket.SHUT_RDWR)

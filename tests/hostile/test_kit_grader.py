@@ -9,6 +9,8 @@ a hostile student is shown; broken inputs zeroed notebook by notebook, with a me
 """
 from __future__ import annotations
 
+import fnmatch
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +30,7 @@ WALL_SECONDS = 5          # per notebook, for the test (the default is 60)
 RUN_TIMEOUT = 300         # the whole class; the test fails (and kills it) beyond that
 BOUND_SECONDS = 200       # what "bounded time" means for this class of ~90 notebooks
 HONEST = ["alice_juste", "chloe_gradient_somme", "david_sans_zero_grad", "hugo_avant"]
-READERS = ["h_lecture_secrets", "h_memoire_voisins", "h_sortie", "h_faux_resultat"]
+READERS = "h_lu_*"        # the attacks that read or forge what a student is shown: nbgrader's feedback too
 
 ALL = hostile_class(Ctx(Path("/nonexistent"), 0, "x"))
 IDS = [h.id for h in ALL]
@@ -37,6 +39,8 @@ IDS = [h.id for h in ALL]
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course, canaries = make_course_with_canaries(tmp_path_factory.mktemp("hostile class") / "cours é")
+    alone_course = tmp_path_factory.mktemp("honest alone") / "cours"
+    shutil.copytree(course, alone_course)
     write_class(ROOT, course, [s for s in STUDENTS if s.id in HONEST])
     plant_neighbour_canary(course, "alice_juste", canaries.neighbour)
     server = LoopbackServer()
@@ -48,22 +52,23 @@ def graded(tmp_path_factory):
     try:
         run = run_kit_grader(course, WALL_SECONDS, RUN_TIMEOUT)
         left = survivors(marker)
-        nbgrader_feedback = [subprocess.run(
-            [sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT, "--force", f"--student={sid}"],
-            cwd=course, capture_output=True, text=True) for sid in READERS]
+        feedback = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT, "--force", f"--student={READERS}"],
+            cwd=course, capture_output=True, text=True)
+        gradescope = subprocess.run([sys.executable, "-m", "autograder", "--course-dir", str(course),
+                                     "export-gradescope"], cwd=ROOT, capture_output=True, text=True)
     finally:
         kill_survivors(marker)
         server.close()
     after = tree_hashes(course)
 
-    alone_course, _ = make_course_with_canaries(tmp_path_factory.mktemp("honest alone"))
     write_class(ROOT, alone_course, [s for s in STUDENTS if s.id in HONEST])
     plant_neighbour_canary(alone_course, "alice_juste", canaries.neighbour)
     alone = run_kit_grader(alone_course, WALL_SECONDS, RUN_TIMEOUT)
     return dict(course=course, canaries=canaries, run=run, left=left, server=server, subs={h.id: h for h in subs},
                 before=before, after=after, marker=marker,
                 scores=read_scores(f"sqlite:///{course / 'gradebook.db'}"), alone=alone,
-                alone_scores=read_scores(f"sqlite:///{alone_course / 'gradebook.db'}"), feedback=nbgrader_feedback)
+                alone_scores=read_scores(f"sqlite:///{alone_course / 'gradebook.db'}"), feedback=feedback, gradescope=gradescope)
 
 
 def _max_points() -> dict[tuple[str, str], float]:
@@ -143,11 +148,15 @@ def test_nothing_secret_in_what_the_student_sees(graded, sid):
     assert not leaks, f"{sid} sees {leaks}"
 
 
-def test_feedback_was_generated_for_the_readers(graded):
-    """The leak test above also reads nbgrader's feedback of these students: it must exist."""
-    for sid, done in zip(READERS, graded["feedback"]):
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert list((graded["course"] / "feedback" / sid).rglob("*.html")), sid
+def test_feedback_and_results_were_written_for_the_readers(graded):
+    """The leak test above also reads nbgrader's feedback of the readers and every student's
+    Gradescope results.json: they must exist."""
+    assert graded["feedback"].returncode == 0, graded["feedback"].stderr[-2000:]
+    assert graded["gradescope"].returncode == 0, graded["gradescope"].stderr[-2000:]
+    for sid in [h.id for h in ALL if fnmatch.fnmatch(h.id, READERS)]:
+        if sid != "h_lu_lien_symbolique":
+            assert list((graded["course"] / "feedback" / sid).rglob("*.html")), sid
+        assert list((graded["course"] / "reports").rglob(f"{sid}/*/results.json")), sid
 
 
 @pytest.mark.parametrize("sid", [h.id for h in ALL if h.broken])
