@@ -24,8 +24,8 @@ from pathlib import Path
 from .zygote import read_message, write_message
 
 PACKAGE = Path(__file__).resolve().parents[1]          # .../autograder
-KIT_FILES = ("__init__.py", "course.py", "observe/__init__.py", "observe/cells.py", "observe/plain.py",
-             "observe/replay.py", "observe/steps.py", "sandbox/zygote.py")
+# All the sandbox may import of the kit: no checks, no reference, no draws.
+KIT_FILES = ("__init__.py", "course.py", "observe/*.py", "sandbox/zygote.py")
 BASE_UID = 61000
 BOOT = ("import sys; sys.path.insert(0, '/kit'); sys.dont_write_bytecode = True; "
         "from autograder.sandbox.zygote import main; main()")
@@ -57,9 +57,11 @@ def bwrap_path() -> str | None:
 def _kit_copy() -> Path:
     """The few modules the sandbox may import, copied alone into a fresh folder."""
     kit = Path(tempfile.mkdtemp(prefix="kit-observer-"))
-    for rel in KIT_FILES:
-        (kit / "autograder" / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(PACKAGE / rel, kit / "autograder" / rel)
+    for pattern in KIT_FILES:
+        for path in PACKAGE.glob(pattern):
+            rel = path.relative_to(PACKAGE)
+            (kit / "autograder" / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, kit / "autograder" / rel)
     (kit / "autograder" / "sandbox" / "__init__.py").write_text("")
     for folder in (kit, *[p for p in kit.rglob("*") if p.is_dir()]):
         folder.chmod(0o755)
