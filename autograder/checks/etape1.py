@@ -1,5 +1,6 @@
 """Hidden checks of step 1 (NumPy by hand). Each takes the grader's draw and the plain
-observation of the student's notebook, and asserts with a French message."""
+observation of the student's notebook, and asserts with a French message. `avant` and `regret`
+are checked the same way in step 2 (on tensors): the observation holds plain numbers either way."""
 from .. import reference
 from .compare import close, numbers, show
 from .feedback import feedback
@@ -10,7 +11,7 @@ F5_ATOL = 1e-2
 
 def test_avant(tirage, observation):
     for probe, result in zip(tirage["probes"]["avant"], observation["avant"], strict=True):
-        got = numbers(result, "`avant(x)`", "un tableau de nombres")
+        got = numbers(result, "`avant(x)`", "des nombres (un tableau ou un tenseur)")
         expected = reference.forward(probe["w"], probe["x"])
         assert close(got, expected), feedback(
             "wrong_value", what=f"`avant(x)` avec w = {probe['w']} et x = {probe['x']} (w·x attendu)",

@@ -1,7 +1,7 @@
 """Hidden checks of step 3 (nn.MSELoss and torch.optim.SGD)."""
 from .compare import first_error, show
 from .etape1 import F5_ATOL, read, simulate
-from .etape2 import test_avant  # noqa: F401  (the same check: avant is written as in step 2)
+from .etape1 import test_avant  # noqa: F401  (the same check: avant is written as in step 2)
 from .feedback import feedback
 from .training import check_training, hyper_changed
 
@@ -20,13 +20,18 @@ def _optimizer_problem(snapshot, scenario):
     return None
 
 
-def test_entrainement(tirage, observation):
+def check_optimizer(tirage, observation, params: str) -> None:
+    """Where the training cell ran, `optimizer` is SGD over the right parameters at learning_rate."""
     for scenario, run in zip(tirage["scenarios"], observation["runs"], strict=True):
         if first_error(run, ("entrainement",)) is None:
             changed = hyper_changed(scenario, run["snapshots"]["entrainement"])
             assert not changed, feedback("hyper_changed", detail=changed)
             problem = _optimizer_problem(run["snapshots"]["entrainement"], scenario)
-            assert problem is None, feedback("optimizer", params="`[w]`", detail=problem)
+            assert problem is None, feedback("optimizer", params=params, detail=problem)
+
+
+def test_entrainement(tirage, observation):
+    check_optimizer(tirage, observation, "`[w]`")
     check_training(tirage, observation, simulate=simulate, read=read,
                    variants=("grad_not_zeroed", "loss_sum", "gradient_sign"),
                    canonical={"f5_atol": F5_ATOL}, label="(w, L)")

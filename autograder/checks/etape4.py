@@ -1,9 +1,9 @@
 """Hidden checks of step 4 (nn.Linear, then a nn.Module subclass)."""
 from .. import reference
 from .compare import close, explain_error, first_error, numbers, show
-from .etape3 import _optimizer_problem
+from .etape3 import check_optimizer
 from .feedback import feedback
-from .training import check_training, hyper_changed
+from .training import check_training
 
 F5_ATOL = 0.1  # the initial weights are random: 1001 iterations get f(5) near 10, not onto it
 
@@ -38,12 +38,7 @@ def test_modele(tirage, observation):
 
 
 def test_entrainement(tirage, observation):
-    for scenario, run in zip(tirage["scenarios"], observation["runs"], strict=True):
-        if first_error(run, ("entrainement",)) is None:
-            changed = hyper_changed(scenario, run["snapshots"]["entrainement"])
-            assert not changed, feedback("hyper_changed", detail=changed)
-            problem = _optimizer_problem(run["snapshots"]["entrainement"], scenario)
-            assert problem is None, feedback("optimizer", params="`model.parameters()`", detail=problem)
+    check_optimizer(tirage, observation, "`model.parameters()`")
     check_training(tirage, observation, simulate=simulate, read=read,
                    variants=("broadcast", "grad_not_zeroed"), canonical={"f5_atol": F5_ATOL},
                    label="(w, b, L)")
