@@ -91,6 +91,9 @@ def tree_hashes(root: Path, exclude: tuple[str, ...] = OUTPUTS) -> dict[str, str
             filenames = [f for f in filenames if f not in exclude]
         for name in filenames:
             path = Path(dirpath) / name
+            if path.is_symlink() or not path.is_file():   # never open a FIFO or a device
+                out[str(path.relative_to(root))] = f"special:{os.lstat(path).st_mode:o}"
+                continue
             h = hashlib.sha256()
             with open(path, "rb") as f:
                 for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -10,6 +10,9 @@ a hostile student is shown; broken inputs zeroed notebook by notebook, with a me
 from __future__ import annotations
 
 import fnmatch
+import json
+import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -170,3 +173,66 @@ def test_broken_input_is_named_for_the_instructor(graded, sid):
             continue  # graded in full (nbformat 3 is upgraded, as nbgrader does; 100 MB is read)
         lines = [line for line in out.splitlines() if sid in line and STEPS[step].notebook in line]
         assert lines, f"no line of the summary names {sid} / {STEPS[step].notebook}"
+
+
+# --- `python -m autograder grade NB --results results.json` on a few of the same files --------
+
+GRADE_CASES = {  # id: (student, file name, exit status, highest score)
+    "vide": ("b_vide", "etape1_numpy.ipynb", 0, 0.0),
+    "octets": ("b_octets_aleatoires", "etape3_perte_optimiseur.ipynb", 0, 0.0),
+    "secrets": ("h_lu_secrets", "etape1_numpy.ipynb", 0, 0.0),
+    "sortie": ("h_lu_sortie", "etape1_numpy.ipynb", 0, 2.0),   # avant and regret are right
+    "faux_resultat": ("h_lu_faux_resultat", "etape1_numpy.ipynb", 0, 0.0),
+}
+
+
+@pytest.fixture(scope="module")
+def graded_one_by_one(graded, tmp_path_factory):
+    """`grade` on each case, all started at once (each starts its own sandbox)."""
+    out = tmp_path_factory.mktemp("results")
+    procs = {}
+    for case, (sid, name, _, _) in GRADE_CASES.items():
+        nb = graded["course"] / "submitted" / sid / ASSIGNMENT / name
+        procs[case] = subprocess.Popen(
+            [sys.executable, "-m", "autograder", "--course-dir", str(graded["course"]), "grade", str(nb),
+             "--results", str(out / f"{case}.json")], cwd=out, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, errors="replace", start_new_session=True)
+    done = {}
+    for case, proc in procs.items():
+        try:
+            stdout, stderr = proc.communicate(timeout=180)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+        done[case] = (proc.returncode, stdout, stderr, out / f"{case}.json")
+    return done
+
+
+@pytest.mark.parametrize("case", list(GRADE_CASES))
+def test_grade_results_json(graded, graded_one_by_one, case):
+    sid, name, status, highest = GRADE_CASES[case]
+    code, stdout, stderr, path = graded_one_by_one[case]
+    assert code == status, stderr[-2000:]
+    results = json.loads(path.read_text(encoding="utf-8"))
+    assert results["score"] <= highest
+    assert sum(t["score"] for t in results["tests"]) == results["score"]
+    assert sum(t["max_score"] for t in results["tests"]) == sum(
+        v for (nb, _), v in MAX.items() if nb == step_of(name).notebook)
+    text = path.read_text(encoding="utf-8")
+    leaks = [n for n, c in graded["canaries"].all().items() if c in text] + [m for m in AUTOGRADER_MARKERS if m in text]
+    assert not leaks
+    for test in results["tests"]:
+        if test["score"] < test["max_score"]:
+            assert test["output"].strip(), test   # the student reads why, in French
+    assert name in stdout   # the instructor's line: the notebook and its score
+
+
+def test_grade_refuses_a_notebook_of_no_step(graded, tmp_path):
+    """Random bytes under a name that is no step's: the grader cannot tell what to grade (2)."""
+    nb = tmp_path / "brouillon.ipynb"
+    nb.write_bytes(bytes(range(256)) * 4)
+    proc = subprocess.run([sys.executable, "-m", "autograder", "--course-dir", str(graded["course"]), "grade",
+                           str(nb), "--results", str(tmp_path / "r.json")], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert "brouillon.ipynb" in proc.stderr

@@ -1,0 +1,34 @@
+"""Files that are not regular files in submitted/: an archive unpacked by the instructor can hold
+a named pipe (tar does) or a symbolic link (zip and tar do). Reading a FIFO blocks for ever; the
+grader must not hang on it, must score it 0 and grade the rest of the class.
+
+A separate small class, so that a hang costs this test its timeout, not the whole suite."""
+from __future__ import annotations
+
+import os
+
+from autograder.course import ASSIGNMENT, STEPS
+from autograder.nbgrader_cli import ROOT
+from autograder.reports.table import read_scores
+from autograder.sample_class import STUDENTS, write_class
+
+from .build import HONEST, Hostile, dump, submission, write_hostile
+from .harness import make_course_with_canaries, run_kit_grader
+
+TIMEOUT = 150
+
+
+def test_a_named_pipe_is_scored_zero_without_hanging(tmp_path):
+    course, _ = make_course_with_canaries(tmp_path / "cours")
+    write_class(ROOT, course, [s for s in STUDENTS if s.id == "alice_juste"])
+    right = {STEPS[s].filename: dump(submission(ROOT, HONEST, s)) for s in STEPS}
+    write_hostile(course, [Hostile("h_tube", "etape1 is a named pipe", {**right, STEPS["etape1"].filename: None}, {})])
+    os.mkfifo(course / "submitted" / "h_tube" / ASSIGNMENT / STEPS["etape1"].filename)
+    run = run_kit_grader(course, 5, TIMEOUT)
+    assert run.returncode == 0, f"exit {run.returncode} after {run.seconds:.0f} s\n{run.stderr[-2000:]}"
+    scores = read_scores(f"sqlite:///{course / 'gradebook.db'}")
+    for sid in ("alice_juste", "h_tube"):
+        for (notebook, grade_id), (score, max_score) in scores[sid].items():
+            expected = 0.0 if (sid, notebook) == ("h_tube", "etape1_numpy") else max_score
+            assert score == expected, (sid, notebook, grade_id)
+    assert any("h_tube" in line and "etape1_numpy" in line for line in run.stdout.splitlines())
