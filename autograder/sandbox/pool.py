@@ -10,6 +10,7 @@ autograder/checks, autograder/reference, the gradebook, submitted/) is visible i
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import select
 import shutil
@@ -21,7 +22,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .zygote import read_message, write_message
+from .zygote import read_frame, read_message, write_frame, write_message
 
 PACKAGE = Path(__file__).resolve().parents[1]          # .../autograder
 # All the sandbox may import of the kit: no checks, no reference, no draws.
@@ -90,6 +91,14 @@ def _bwrap_command(bwrap: str, kit: Path) -> list[str]:
     return cmd + [sys.executable, "-I", "-c", BOOT]
 
 
+def _observation(frame: bytes | None) -> dict | None:
+    try:
+        value = json.loads(frame) if frame is not None else None
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 class Worker:
     """One warm parent; `run(job)` returns the zygote's answer (a dict)."""
 
@@ -100,7 +109,8 @@ class Worker:
 
     def start(self) -> None:
         env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
-               "LANG": "C.UTF-8", "KIT_SCRATCH_SIZE": self.limits.scratch_size}
+               "LANG": "C.UTF-8", "KIT_SCRATCH_SIZE": self.limits.scratch_size,
+               "KIT_RESULT_BYTES": str(self.limits.result_bytes)}
         if self.bwrap:
             cmd = _bwrap_command(self.bwrap, self.kit)
             env.update(KIT_NAMESPACE="1", KIT_SCRATCH="/scratch", MPLCONFIGDIR="/tmp", HOME="/tmp")
@@ -124,11 +134,14 @@ class Worker:
         limits = {**self.limits.__dict__, "uid": BASE_UID + self.index if os.getuid() == 0 else None,
                   "namespace": bool(self.bwrap)}
         try:
-            write_message(self.proc.stdin.fileno(), {**job, "limits": limits})
+            write_message(self.proc.stdin.fileno(), limits)
+            write_frame(self.proc.stdin.fileno(), json.dumps(job, allow_nan=False).encode())
             ready, _, _ = select.select([self.proc.stdout], [], [], self.limits.wall_seconds + 30)
             if not ready:
                 raise OSError("the sandbox's warm parent stopped answering")
-            answer = read_message(self.proc.stdout.fileno(), self.limits.result_bytes + (1 << 20))
+            answer = read_message(self.proc.stdout.fileno(), 1 << 20)
+            if answer and answer.get("ok"):
+                answer["observation"] = _observation(read_frame(self.proc.stdout.fileno(), self.limits.result_bytes))
         except (OSError, ValueError) as exc:
             answer = None
             problem = str(exc)
@@ -137,6 +150,8 @@ class Worker:
         if answer is None:
             self.stop()
             return {"ok": False, "error": problem}
+        if answer.get("ok") and answer.get("observation") is None:
+            return {"ok": False, "error": "the observation is not a JSON object", "seconds": answer.get("seconds")}
         return answer
 
     def stop(self) -> None:

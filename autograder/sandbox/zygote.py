@@ -1,11 +1,14 @@
 """The warm parent that runs inside the sandbox: imports numpy, torch and matplotlib once, then
 forks one fresh child per notebook.
 
-Protocol with the grader, on this process's stdin/stdout (the child never sees them):
-each message is an 8-byte big-endian length then JSON. The grader sends
-{"step", "cells", "tirage", "limits"}; the zygote answers {"ok": true, "observation": {...}} or
-{"ok": false, "error": "..."} (English, for the instructor). Only this module, the stdlib and
-`autograder.observe` (copied alone into the sandbox) are importable from here.
+Protocol with the grader, on this process's stdin/stdout (the child never sees them): frames of
+an 8-byte big-endian length then bytes. Per notebook the grader sends the limits (JSON) then the
+job (JSON `{"step", "cells", "tirage"}`), which this process never parses: it lands in a buffer,
+the child parses its copy, and the buffer is zeroed once the child is forked, so that no
+student's code or result lingers in the memory the next child inherits. The answer is a JSON
+frame `{"ok", "error", "seconds"}` followed, when ok, by the raw observation frame (JSON), which
+the grader parses. Only this module, the stdlib and `autograder.observe` (copied alone into the
+sandbox) are importable from here.
 """
 from __future__ import annotations
 
@@ -24,36 +27,50 @@ SCRATCH = os.environ.get("KIT_SCRATCH", "/scratch")
 
 
 def read_message(fd: int, max_bytes: int) -> dict | None:
-    header = _read_exact(fd, HEADER.size)
-    if header is None:
-        return None
-    (size,) = HEADER.unpack(header)
-    if size > max_bytes:
-        raise ValueError("message too large")
-    body = _read_exact(fd, size)
-    if body is None:
-        raise ValueError("truncated message")
-    return json.loads(body)
+    frame = read_frame(fd, max_bytes)
+    return None if frame is None else json.loads(frame)
 
 
 def write_message(fd: int, message: dict) -> None:
-    body = json.dumps(message, allow_nan=False).encode()
-    data = HEADER.pack(len(body)) + body
-    while data:
-        data = data[os.write(fd, data):]
+    write_frame(fd, json.dumps(message, allow_nan=False).encode())
 
 
-def _read_exact(fd: int, n: int) -> bytes | None:
-    chunks, got = [], 0
-    while got < n:
-        chunk = os.read(fd, n - got)
-        if not chunk:
-            if got == 0:
+def write_frame(fd: int, body) -> None:
+    _write_all(fd, HEADER.pack(len(body)))
+    _write_all(fd, body)
+
+
+def _write_all(fd: int, data) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def read_frame(fd: int, max_bytes: int, into: bytearray | None = None):
+    """One frame's body (None at end of stream). With `into`, the body is read straight into that
+    buffer (no intermediate bytes object) and a memoryview of it is returned."""
+    header = _read_into(fd, bytearray(HEADER.size), allow_eof=True)
+    if header is None:
+        return None
+    (size,) = HEADER.unpack(header)
+    if size > max_bytes or (into is not None and size > len(into)):
+        raise ValueError("message too large")
+    if into is None:
+        return bytes(_read_into(fd, bytearray(size)))
+    _read_into(fd, memoryview(into)[:size])
+    return memoryview(into)[:size]
+
+
+def _read_into(fd: int, buf, allow_eof: bool = False):
+    view, got = memoryview(buf), 0
+    while got < len(view):
+        n = os.readv(fd, [view[got:]])
+        if n == 0:
+            if got == 0 and allow_eof:
                 return None
             raise ValueError("truncated message")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
+        got += n
+    return buf
 
 
 def warm_up() -> None:
@@ -110,15 +127,15 @@ def _enter_child(limits: dict, workdir: str, keep_fd: int) -> None:
     os.environ.update(HOME=workdir, TMPDIR=workdir, MPLCONFIGDIR=workdir)
 
 
-def _run_child(job: dict, result_fd: int, token: str, workdir: str) -> None:
+def _run_child(job, limits: dict, result_fd: int, token: bytes, workdir: str) -> None:
     try:
-        _enter_child(job["limits"], workdir, result_fd)
+        _enter_child(limits, workdir, result_fd)
         from autograder.observe import Cell, observe
 
+        job = json.loads(bytes(job))
         cells = [Cell.from_dict(c) for c in job["cells"]]
-        tirage = job["tirage"]
-        observation = observe(job["step"], cells, tirage)
-        write_message(result_fd, {"token": token, "observation": observation})
+        observation = json.dumps(observe(job["step"], cells, job["tirage"]), allow_nan=False).encode()
+        write_frame(result_fd, token + observation)
     finally:
         os._exit(0)
 
@@ -160,58 +177,57 @@ def _reap() -> None:
             return
 
 
-def _collect(read_fd: int, pid: int, deadline: float, max_bytes: int) -> tuple[bytes, str | None]:
-    """Read the child's result pipe until EOF, the deadline, or too much data."""
+def _collect(read_fd: int, deadline: float, buf: bytearray) -> tuple[int, str | None]:
+    """Read the child's result pipe into `buf` until EOF, the deadline, or a full buffer."""
     import select
 
-    chunks, size = [], 0
+    view, size = memoryview(buf), 0
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return b"", "timeout"
+            return 0, "timeout"
         ready, _, _ = select.select([read_fd], [], [], min(remaining, 0.5))
         if not ready:
             continue
-        chunk = os.read(read_fd, 1 << 16)
-        if not chunk:
-            return b"".join(chunks), None
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > max_bytes:
-            return b"", "too_large"
+        if size == len(view):
+            return 0, "too_large"
+        n = os.readv(read_fd, [view[size:]])
+        if n == 0:
+            return size, None
+        size += n
 
 
-def _parse(data: bytes, token: str) -> dict:
-    if len(data) < HEADER.size:
+def _check(buf: bytearray, size: int, token: bytes) -> memoryview:
+    """The observation's bytes, if the channel carried exactly one frame with this job's token."""
+    if size < HEADER.size + len(token):
         raise ValueError("the notebook's process ended without a result")
-    (size,) = HEADER.unpack(data[:HEADER.size])
-    if size != len(data) - HEADER.size:
+    (length,) = HEADER.unpack(buf[:HEADER.size])
+    if length != size - HEADER.size:
         raise ValueError("the result channel carried more than one message, or a garbled one")
-    message = json.loads(data[HEADER.size:])
-    if not isinstance(message, dict) or message.get("token") != token or set(message) != {"token", "observation"}:
+    if bytes(buf[HEADER.size:HEADER.size + len(token)]) != token:
         raise ValueError("the result channel carried a message that is not the observer's")
-    if not isinstance(message["observation"], dict):
-        raise ValueError("the observation is not a JSON object")
-    return message["observation"]
+    return memoryview(buf)[HEADER.size + len(token):size]
 
 
-def run_job(job: dict) -> dict:
-    limits = job["limits"]
+def run_job(job: memoryview, limits: dict, result_buf: bytearray, control_out: int) -> None:
+    """Fork a child for one notebook, wait for it, kill what it left, answer the grader."""
     workdir = os.path.join(SCRATCH, "job")
     shutil.rmtree(workdir, ignore_errors=True)
     os.mkdir(workdir, 0o700)
     if limits.get("uid") is not None and os.getuid() == 0:
         os.chown(workdir, limits["uid"], limits["uid"])
-    token = secrets.token_hex(16)
+    token = secrets.token_hex(16).encode()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
-        _run_child(job, write_fd, token, workdir)
+        _run_child(job, limits, write_fd, token, workdir)
     os.close(write_fd)
+    job[:] = bytes(len(job))                      # no student's code stays in this process
     start = time.monotonic()
+    size = 0
     try:
-        data, problem = _collect(read_fd, pid, start + limits["wall_seconds"], limits["result_bytes"])
+        size, problem = _collect(read_fd, start + limits["wall_seconds"], result_buf)
     finally:
         os.close(read_fd)
         if limits.get("namespace"):
@@ -228,15 +244,20 @@ def run_job(job: dict) -> dict:
         _reap()
         shutil.rmtree(workdir, ignore_errors=True)
     seconds = time.monotonic() - start
+    observation, error = None, None
     if problem == "timeout":
-        return {"ok": False, "error": f"no result within {limits['wall_seconds']} s (killed)", "seconds": seconds}
-    if problem == "too_large":
-        return {"ok": False, "error": "the result is larger than any honest observation", "seconds": seconds}
-    try:
-        return {"ok": True, "observation": _parse(data, token), "seconds": seconds}
-    except ValueError as exc:
-        detail = _exit_detail(status)
-        return {"ok": False, "error": f"{exc}{detail}", "seconds": seconds}
+        error = f"no result within {limits['wall_seconds']} s (killed)"
+    elif problem == "too_large":
+        error = "the result is larger than any honest observation"
+    else:
+        try:
+            observation = _check(result_buf, size, token)
+        except ValueError as exc:
+            error = f"{exc}{_exit_detail(status)}"
+    write_message(control_out, {"ok": observation is not None, "error": error, "seconds": seconds})
+    if observation is not None:
+        write_frame(control_out, observation)
+    result_buf[:size] = bytes(size)               # nor any student's result
 
 
 def _exit_detail(status: int) -> str:
@@ -266,12 +287,15 @@ def main() -> None:
     if os.environ.get("KIT_NAMESPACE") == "1":
         _mount_scratch(os.environ.get("KIT_SCRATCH_SIZE", "256m"))
     warm_up()
+    job_buf = bytearray(int(os.environ.get("KIT_JOB_BYTES", 64 * 1024**2)))
+    result_buf = bytearray(int(os.environ.get("KIT_RESULT_BYTES", 32 * 1024**2)))
     write_message(control_out, {"ready": True, "pid": os.getpid()})
     while True:
-        job = read_message(control_in, 1 << 30)
-        if job is None:
+        limits = read_message(control_in, 1 << 20)
+        if limits is None:
             return
-        write_message(control_out, run_job(job))
+        job = read_frame(control_in, len(job_buf), into=job_buf)
+        run_job(job, limits, result_buf, control_out)
 
 
 if __name__ == "__main__":
