@@ -21,6 +21,7 @@ from ..draws import draw
 from ..observe import Cell, cells_from_notebook
 from ..observe.replay import visible_part
 from ..sandbox import Limits, SandboxPool
+from .memo import memoize_reference, warm_reference
 from .decide import Decision, decide, failure_decisions
 from .nbgrader_pass import Skipped, Submitted, make_converter, restore_journal
 from .progress import Progress
@@ -133,11 +134,13 @@ def autograde_class(course_dir, assignment: str, student: str | None = None, job
     """Grade `submitted/` of `course_dir` for `assignment` (one student, or all)."""
     stream = stream if stream is not None else sys.stderr
     course_dir = Path(course_dir).resolve()
+    memoize_reference()
     report = ClassReport()
     here = os.getcwd()
     os.chdir(course_dir)
-    starter = ThreadPoolExecutor(max_workers=1)
+    starter = ThreadPoolExecutor(max_workers=2)
     pool_future: Future = starter.submit(SandboxPool, jobs, limits)   # warms up while phase 1 starts
+    starter.submit(warm_reference)
     pipeline = None
     try:
         start = time.monotonic()
