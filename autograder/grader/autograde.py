@@ -106,7 +106,7 @@ class _Pipeline:
 
     def drain(self, block: bool) -> None:
         """Decide and save every observed notebook (all of them if `block`)."""
-        done = [f for f in self.pending if f.done()] if not block else list(as_completed(self.pending))
+        done = as_completed(list(self.pending)) if block else [f for f in self.pending if f.done()]
         for future in done:
             item, step, grade_ids, tirage = self.pending.pop(future)
             answer = future.result()
@@ -141,7 +141,7 @@ def autograde_class(course_dir, assignment: str, student: str | None = None, job
     starter = ThreadPoolExecutor(max_workers=2)
     pool_future: Future = starter.submit(SandboxPool, jobs, limits)   # warms up while phase 1 starts
     starter.submit(warm_reference)
-    pipeline = None
+    pipeline = converter = None
     try:
         start = time.monotonic()
         converter = make_converter(str(course_dir), assignment, student)
@@ -155,13 +155,14 @@ def autograde_class(course_dir, assignment: str, student: str | None = None, job
         pipeline.drain(block=True)
         for assignment_id, student_id in sorted(submissions):
             converter.finish(assignment_id, student_id)
-        restore_journal(converter.coursedir.db_url)
         report.isolated = pool_future.result().isolated
         report.seconds = {"total": time.monotonic() - start}
     finally:
-        os.chdir(here)
         if pipeline is not None:
             pipeline.close()
+        if converter is not None:
+            restore_journal(converter.coursedir.db_url)
+        os.chdir(here)
         starter.shutdown(wait=True)
         if pool_future.exception() is None:
             pool_future.result().close()

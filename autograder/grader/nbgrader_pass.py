@@ -13,7 +13,7 @@ import logging
 import os
 import warnings
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbformat.v4 import new_output
@@ -60,7 +60,6 @@ class Submitted:
     assignment: str
     notebook: str                 # notebook id, e.g. etape1_numpy
     path: str                     # the sanitized copy under autograded/
-    grade_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
