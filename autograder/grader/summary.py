@@ -26,5 +26,6 @@ def summary(course_dir, report: ClassReport) -> str:
     if not report.isolated:
         lines += ["", "WARNING: bubblewrap was not available; student code ran without sandbox isolation."]
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
-    lines += ["", f"Graded {len(report.graded)} notebooks ({timing})."]
+    sandboxed = sum(g.seconds or 0.0 for g in report.graded)
+    lines += ["", f"Graded {len(report.graded)} notebooks ({timing}; sandboxed children ran {sandboxed:.1f} s)."]
     return "\n".join(lines)
