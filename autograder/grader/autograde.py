@@ -54,14 +54,13 @@ def without_hidden_tests(source: str) -> str:
 
 
 def sandbox_cells(nb: dict) -> tuple[list[Cell], list[str]]:
-    """The cells sent into the sandbox (test cells cut to their visible part: the hidden part
-    is the grader's business) and the grade_ids of the notebook's test cells."""
+    """The cells sent into the sandbox (hidden test regions removed from every cell: they are
+    the grader's business) and the grade_ids of the notebook's test cells."""
     cells, grade_ids = [], []
     for cell in cells_from_notebook(nb):
         if cell.role == "test":
             grade_ids.append(cell.grade_id)
-            cell = Cell(without_hidden_tests(cell.source), cell.grade_id, cell.role)
-        cells.append(cell)
+        cells.append(Cell(without_hidden_tests(cell.source), cell.grade_id, cell.role))
     return cells, grade_ids
 
 
