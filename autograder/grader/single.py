@@ -103,8 +103,8 @@ def grade_checks(notebook: Path, course_dir: Path, pool: SandboxPool | None = No
 def grade_notebook(notebook: Path, results: Path, course_dir: Path) -> int:
     try:
         checks = grade_checks(notebook, course_dir)
-    except (OSError, KeyError) as exc:
-        print(f"error: cannot grade {notebook}: {exc}", file=sys.stderr)
+    except Exception as exc:  # the grader itself could not run (no source notebook, no sandbox...)
+        print(f"error: cannot grade {notebook}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     written = write_results(results, checks)
     total = sum(c["max_score"] for c in checks)
