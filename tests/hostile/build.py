@@ -58,6 +58,7 @@ class Hostile:
     broken: set[str] = field(default_factory=set)   # steps whose notebook is unreadable on purpose
     exact: bool = False                       # earned is exact (an honest notebook in a broken set)
     links: dict[str, Path] = field(default_factory=dict)  # file name -> what it is a symbolic link to
+    folder_link: Path | None = None           # the whole assignment folder is a symbolic link to this
 
 
 def dump(nb: dict) -> bytes:
@@ -556,7 +557,11 @@ def hostile_class(ctx: Ctx, only: set[str] | None = None) -> list[Hostile]:
     source = ctx.course_dir / "source" / ASSIGNMENT
     subs.append(Hostile("h_lu_lien_symbolique", "hands in symbolic links to the instructor's notebooks in source/ "
                         "(a zip archive can carry them)", {}, {s: set() for s in STEPS},
-                        links={STEPS[s].filename: source / STEPS[s].filename for s in STEPS}))
+                        links={**{STEPS[s].filename: source / STEPS[s].filename for s in STEPS},
+                               "notes.txt": source / STEPS["etape1"].filename,
+                               "carnet.db": ctx.course_dir / "gradebook.db"}))
+    subs.append(Hostile("h_lu_dossier_lien", "hands in its assignment folder as a symbolic link to "
+                        "source/descente_gradient", {}, {s: set() for s in STEPS}, folder_link=source))
     subs += broken(ctx)
     return [h for h in subs if only is None or h.id in only]
 
@@ -564,6 +569,10 @@ def hostile_class(ctx: Ctx, only: set[str] | None = None) -> list[Hostile]:
 def write_hostile(course_dir: Path, subs: list[Hostile]) -> None:
     for h in subs:
         folder = course_dir / "submitted" / h.id / ASSIGNMENT
+        if h.folder_link is not None:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.symlink_to(h.folder_link, target_is_directory=True)
+            continue
         folder.mkdir(parents=True, exist_ok=True)
         for name, content in h.notebooks.items():
             if content is not None:

@@ -1,6 +1,7 @@
 """Files that are not regular files in submitted/: an archive unpacked by the instructor can hold
-a named pipe (tar does) or a symbolic link (zip and tar do). Reading a FIFO blocks for ever; the
-grader must not hang on it, must score it 0 and grade the rest of the class.
+a named pipe (tar does) or a symbolic link (zip and tar do; those are in the main class). Reading a
+FIFO blocks for ever; the grader must not hang on it (a notebook, or any other file that nbgrader
+copies into autograded/), must score it 0, say so, and grade the rest of the class.
 
 A separate small class, so that a hang costs this test its timeout, not the whole suite."""
 from __future__ import annotations
@@ -22,8 +23,10 @@ def test_a_named_pipe_is_scored_zero_without_hanging(tmp_path):
     course, _ = make_course_with_canaries(tmp_path / "cours")
     write_class(ROOT, course, [s for s in STUDENTS if s.id == "alice_juste"])
     right = {STEPS[s].filename: dump(submission(ROOT, HONEST, s)) for s in STEPS}
-    write_hostile(course, [Hostile("h_tube", "etape1 is a named pipe", {**right, STEPS["etape1"].filename: None}, {})])
+    write_hostile(course, [Hostile("h_tube", "etape1 is a named pipe", {**right, STEPS["etape1"].filename: None}, {}),
+                           Hostile("h_tube_notes", "a named pipe beside four right notebooks", right, {})])
     os.mkfifo(course / "submitted" / "h_tube" / ASSIGNMENT / STEPS["etape1"].filename)
+    os.mkfifo(course / "submitted" / "h_tube_notes" / ASSIGNMENT / "notes.txt")
     run = run_kit_grader(course, 5, TIMEOUT)
     assert run.returncode == 0, f"exit {run.returncode} after {run.seconds:.0f} s\n{run.stderr[-2000:]}"
     scores = read_scores(f"sqlite:///{course / 'gradebook.db'}")
@@ -32,3 +35,5 @@ def test_a_named_pipe_is_scored_zero_without_hanging(tmp_path):
             expected = 0.0 if (sid, notebook) == ("h_tube", "etape1_numpy") else max_score
             assert score == expected, (sid, notebook, grade_id)
     assert any("h_tube" in line and "etape1_numpy" in line for line in run.stdout.splitlines())
+    assert set(scores["h_tube_notes"]) == set(scores["alice_juste"])   # graded (in full, or refused: 0)
+    assert any("h_tube_notes" in line and "notes.txt" in line for line in run.stdout.splitlines())
