@@ -236,3 +236,18 @@ def test_grade_refuses_a_notebook_of_no_step(graded, tmp_path):
                           timeout=120)
     assert proc.returncode == 2
     assert "brouillon.ipynb" in proc.stderr
+
+
+@pytest.mark.parametrize("sid", [h.id for h in ALL if h.broken])
+def test_broken_input_is_explained_to_the_student_in_french(graded, sid):
+    """What the student reads (the Gradescope results.json of that notebook) says why it scored 0."""
+    h = graded["subs"][sid]
+    cells = graded["scores"][sid]
+    for step in h.broken:
+        notebook = STEPS[step].notebook
+        if sum(score for (nb, _), (score, _) in cells.items() if nb == notebook) > 0:
+            continue
+        path = graded["course"] / "reports" / "gradescope" / sid / notebook / "results.json"
+        results = json.loads(path.read_text(encoding="utf-8"))
+        for test in results["tests"]:
+            assert STEPS[step].filename in test["output"], test["output"]
