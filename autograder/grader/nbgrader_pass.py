@@ -9,8 +9,10 @@ writes the grader's decision into each test cell as the output nbgrader would ha
 """
 from __future__ import annotations
 
+import glob
 import logging
 import os
+import stat
 import warnings
 import re
 from dataclasses import dataclass
@@ -89,13 +91,27 @@ class KitAutograde(Autograde):
 
     def sanitize_each(self, skipped: list[Skipped]):
         """Phase 1: every submission's notebooks, sanitized into autograded/ as nbgrader does;
-        yields each one as soon as it is ready, appends the ones that cannot be graded to `skipped`."""
+        yields each one as soon as it is ready, appends the ones that cannot be graded to `skipped`.
+        Unlike nbgrader, what is not a regular file of the student's own folder (a symbolic link,
+        say to source/, a named pipe) is neither read nor copied: such a notebook scores 0."""
         self._sanitizing = True
         for assignment_path in sorted(self.assignments):
             gd = self._parse_ids(assignment_path)
             student, assignment = gd["student_id"], gd["assignment_id"]
             self.notebooks = sorted(self.assignments[assignment_path])
+            if not _own_folder(assignment_path):
+                self._refuse_submission(assignment, student)
+                skipped.append(Skipped(student, "*", "the assignment folder is a symbolic link "
+                                                     f"(to {os.path.realpath(assignment_path)}): scored 0"))
+                continue
+            special = _not_regular(assignment_path)
+            for path in special:
+                skipped.append(Skipped(student, os.path.basename(path), "not a regular file (symbolic link, "
+                                       "named pipe...): not read, not copied" + (", scored 0" if path.endswith(
+                                           ".ipynb") else "")))
+            ignore = list(self.coursedir.ignore)
             try:
+                self.coursedir.ignore = ignore + [glob.escape(os.path.basename(p)) for p in special]
                 if not self.init_destination(assignment, student):
                     continue
                 self.run_pre_convert_hook()
@@ -103,10 +119,15 @@ class KitAutograde(Autograde):
             except Exception as exc:
                 skipped.append(Skipped(student, "*", f"nbgrader could not set up the submission: {exc}"))
                 continue
+            finally:
+                self.coursedir.ignore = ignore
             for missing in self._missing_notebooks(assignment, student):
                 skipped.append(Skipped(student, missing, "no submitted file: scored 0"))
             for filename in self.notebooks:
                 notebook = os.path.splitext(os.path.basename(filename))[0]
+                if filename in special:
+                    self._zero(assignment, student, notebook)
+                    continue
                 self._sanitizing = True
                 self._init_preprocessors()
                 try:
@@ -118,6 +139,16 @@ class KitAutograde(Autograde):
                     continue
                 path = os.path.join(self.writer.build_directory, os.path.basename(filename))
                 yield Submitted(student, assignment, notebook, path)
+
+    def _refuse_submission(self, assignment: str, student: str) -> None:
+        """The student and submission rows nbgrader would create, every grade 0, nothing read."""
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+            gb.update_or_create_student(student)
+            gb.update_or_create_submission(assignment, student)
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+            names = [nb.name for nb in gb.find_assignment(assignment).notebooks]
+        for name in names:
+            self._zero(assignment, student, name)
 
     def _missing_notebooks(self, assignment: str, student: str) -> list[str]:
         present = {os.path.splitext(os.path.basename(f))[0] for f in self.notebooks}
@@ -237,6 +268,24 @@ def _validate_schema_once() -> None:
 
     if not isinstance(common.jsonschema, _SchemaCheckedOnce):
         common.jsonschema = _SchemaCheckedOnce()
+
+
+def _own_folder(folder: str) -> bool:
+    """The submission folder is a real folder under submitted/<student>/, not a link elsewhere."""
+    real = os.path.realpath(folder)
+    return real == os.path.join(os.path.realpath(os.path.dirname(os.path.dirname(folder))),
+                                os.path.basename(os.path.dirname(folder)), os.path.basename(folder))
+
+
+def _not_regular(folder: str) -> list[str]:
+    """Every entry of the submission that is not a regular file (symbolic links included)."""
+    out = []
+    for dirname, dirnames, filenames in os.walk(folder):
+        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirname, d))]:
+            path = os.path.join(dirname, name)
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                out.append(path)
+    return out
 
 
 def make_converter(course_dir: str, assignment: str, student: str | None = None) -> KitAutograde:
