@@ -8,6 +8,8 @@ score; 2 when the grader itself could not run (no source notebook, no sandbox).
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -65,18 +67,20 @@ def _step_of(path: Path, nb: dict) -> str:
 
 def grade_checks(notebook: Path, course_dir: Path, pool: SandboxPool | None = None) -> list[dict]:
     """The graded checks of one notebook (Gradescope's tests, in the source's order)."""
-    text = notebook.read_text(encoding="utf-8", errors="replace")
-    try:
-        nb = json.loads(text)
-        if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-            raise ValueError("not a notebook")
-    except ValueError:
-        nb = {"cells": []}
+    nb = {"cells": []}
+    if stat.S_ISREG(os.lstat(notebook).st_mode):   # not a symbolic link (to source/?) nor a named pipe
+        try:
+            nb = json.loads(notebook.read_text(encoding="utf-8", errors="replace"))
+            if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+                raise ValueError("not a notebook")
+        except (ValueError, RecursionError):
+            nb = {"cells": []}
     step = _step_of(notebook, nb)
     source_nb = json.loads((course_dir / "source" / ASSIGNMENT / STEPS[step].filename).read_text(encoding="utf-8"))
     points = test_points(source_nb)
     if not nb["cells"]:
-        decisions = failure_decisions(step, list(points), "le fichier rendu n'est pas un notebook lisible",
+        decisions = failure_decisions(step, list(points), f"le fichier rendu {notebook.name} n'est pas un "
+                                      "notebook lisible (un fichier .ipynb enregistré par Jupyter)",
                                       "unreadable notebook")
     else:
         cells, grade_ids = sandbox_cells(restore_locked_cells(nb, source_nb))
