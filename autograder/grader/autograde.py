@@ -69,7 +69,7 @@ def decide_answer(step: str, grade_ids: list[str], tirage: dict, answer: dict) -
     computations seed torch's global generator, so decisions are taken one at a time."""
     if not answer.get("ok"):
         problem = str(answer.get("error", "unknown failure"))
-        return failure_decisions(step, grade_ids, _french(problem), problem), problem
+        return failure_decisions(step, grade_ids, _french(problem), problem), f"could not be run to the end: {problem}"
     return decide(step, grade_ids, tirage, answer["observation"]), None
 
 
@@ -99,6 +99,10 @@ class _Pipeline:
             self._record(item, Graded(item.student, item.notebook, [], f"cannot read the sanitized notebook: {exc}"))
             return
         cells, grade_ids = sandbox_cells(nb)
+        if item.problem:   # nothing of the student's to run: the release stood in for an ungradable file
+            self._record(item, Graded(item.student, item.notebook, failure_decisions(
+                step, grade_ids, item.problem, "not graded"), "scored 0, the handed-in file was not read (reason below)"))
+            return
         tirage = draw(step)
         future = self.executor.submit(lambda: self.pool_future.result().run(step, cells, tirage))
         self.pending[future] = (item, step, grade_ids, tirage)

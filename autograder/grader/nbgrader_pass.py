@@ -62,6 +62,7 @@ class Submitted:
     assignment: str
     notebook: str                 # notebook id, e.g. etape1_numpy
     path: str                     # the sanitized copy under autograded/
+    problem: str | None = None    # French: why the handed-in file was not graded (the release stands in)
 
 
 @dataclass
@@ -100,9 +101,13 @@ class KitAutograde(Autograde):
             student, assignment = gd["student_id"], gd["assignment_id"]
             self.notebooks = sorted(self.assignments[assignment_path])
             if not _own_folder(assignment_path):
-                self._refuse_submission(assignment, student)
                 skipped.append(Skipped(student, "*", "the assignment folder is a symbolic link "
                                                      f"(to {os.path.realpath(assignment_path)}): scored 0"))
+                for notebook in self._refuse_submission(assignment, student):
+                    stand_in = self._stand_in(os.path.join(assignment_path, notebook + ".ipynb"), assignment, notebook)
+                    if stand_in is not None:
+                        yield Submitted(student, assignment, notebook, stand_in,
+                                        f"le dossier rendu {os.path.basename(assignment_path)} est un lien symbolique")
                 continue
             special = _not_regular(assignment_path)
             for path in special:
@@ -125,22 +130,44 @@ class KitAutograde(Autograde):
                 skipped.append(Skipped(student, missing, "no submitted file: scored 0"))
             for filename in self.notebooks:
                 notebook = os.path.splitext(os.path.basename(filename))[0]
-                if filename in special:
-                    self._zero(assignment, student, notebook)
-                    continue
+                name = os.path.basename(filename)
                 self._sanitizing = True
                 self._init_preprocessors()
-                try:
-                    BaseConverter.convert_single_notebook(self, filename)
-                except Exception as exc:
+                if filename in special:
+                    problem = f"le fichier rendu {name} n'est pas un fichier ordinaire (lien symbolique, tube...)"
+                else:
+                    try:
+                        BaseConverter.convert_single_notebook(self, filename)
+                    except Exception as exc:
+                        skipped.append(Skipped(student, notebook, f"unreadable notebook, scored 0 "
+                                                                   f"({type(exc).__name__}: {str(exc)[:200]})"))
+                        problem = f"le fichier rendu {name} n'est pas un notebook lisible"
+                    else:
+                        path = os.path.join(self.writer.build_directory, name)
+                        yield Submitted(student, assignment, notebook, path)
+                        continue
+                stand_in = self._stand_in(filename, assignment, notebook)
+                if stand_in is None:
                     self._zero(assignment, student, notebook)
-                    skipped.append(Skipped(student, notebook, f"unreadable notebook, scored 0 "
-                                                               f"({type(exc).__name__}: {str(exc)[:200]})"))
-                    continue
-                path = os.path.join(self.writer.build_directory, os.path.basename(filename))
-                yield Submitted(student, assignment, notebook, path)
+                else:
+                    yield Submitted(student, assignment, notebook, stand_in, problem)
 
-    def _refuse_submission(self, assignment: str, student: str) -> None:
+    def _stand_in(self, filename: str, assignment: str, notebook: str) -> str | None:
+        """The release notebook, sanitized under the student's name, so that an ungradable file
+        still gets an autograded notebook (and nbgrader's feedback) saying why it scored 0."""
+        release = os.path.join(self.coursedir.format_path(self.coursedir.release_directory, ".", assignment),
+                               notebook + ".ipynb")
+        if not os.path.isfile(release):
+            return None
+        try:
+            resources = self.init_single_notebook_resources(filename)   # the name only: nothing is read
+            output, resources = self.exporter.from_filename(release, resources=resources)
+            self.write_single_notebook(output, resources)
+        except Exception:
+            return None
+        return os.path.join(self.writer.build_directory, notebook + ".ipynb")
+
+    def _refuse_submission(self, assignment: str, student: str) -> list[str]:
         """The student and submission rows nbgrader would create, every grade 0, nothing read."""
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
             gb.update_or_create_student(student)
@@ -149,6 +176,7 @@ class KitAutograde(Autograde):
             names = [nb.name for nb in gb.find_assignment(assignment).notebooks]
         for name in names:
             self._zero(assignment, student, name)
+        return names
 
     def _missing_notebooks(self, assignment: str, student: str) -> list[str]:
         present = {os.path.splitext(os.path.basename(f))[0] for f in self.notebooks}

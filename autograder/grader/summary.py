@@ -15,7 +15,8 @@ def summary(course_dir, report: ClassReport) -> str:
     reasons = []
     for g in sorted(report.graded, key=lambda g: (g.student, g.notebook)):
         if g.problem:
-            reasons.append(f"  {g.student} / {g.notebook}: could not be run to the end: {g.problem}")
+            reasons.append(f"  {g.student} / {g.notebook}: {g.problem}")
+            continue
         for d in g.decisions:
             if not d.passed:
                 reasons.append(f"  {g.student} / {g.notebook} / {d.grade_id}: {d.english}")
