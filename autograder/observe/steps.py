@@ -1,12 +1,37 @@
 """What to read from each step's notebook once it has run: one observer per step."""
 from __future__ import annotations
 
+import sys
+
 from ..course import STEPS
 from .cells import Cell
 from .plain import plain
 from .replay import call, replay
 
 MAX_HISTORY = 5000
+
+
+def _torch_originals() -> dict | None:
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    return {"SGD": torch.optim.SGD, "Linear": torch.nn.Linear, "Module": torch.nn.Module,
+            "forward": torch.nn.Module.forward, "MSELoss": torch.nn.MSELoss}
+
+
+# The torch classes the checks ask for, as they were when the observer was imported: in the
+# sandbox that is before any student code ran, so a notebook that replaces `torch.optim.SGD` or
+# `torch.nn.Linear` by a look-alike (and forges its name) is not taken for the real one.
+_ORIGINALS = _torch_originals()
+
+
+def _original(name: str):
+    global _ORIGINALS
+    if _ORIGINALS is None:
+        import torch  # noqa: F401  (outside the sandbox the observer may be imported before torch)
+
+        _ORIGINALS = _torch_originals()
+    return _ORIGINALS[name]
 
 
 def _hyper(ns: dict) -> dict:
@@ -19,7 +44,8 @@ def _optimizer(ns: dict, params) -> dict | None:
         return None
     groups = getattr(opt, "param_groups", None) or []
     ids = {id(p) for p in params}
-    return {"type": f"{type(opt).__module__}.{type(opt).__qualname__}",
+    name = f"{type(opt).__module__}.{type(opt).__qualname__}"
+    return {"type": name if isinstance(opt, _original("SGD")) else f"une imitation ({name})",
             "lr": plain(groups[0].get("lr")) if groups else None,
             "on_params": bool(ids) and ids <= {id(p) for g in groups for p in g.get("params", [])}}
 
@@ -38,12 +64,10 @@ def _line_snapshot(ns: dict) -> dict:
 
 
 def _model_snapshot(ns: dict) -> dict:
-    import torch
-
     model = ns.get("model")
     snap = {"type": f"{type(model).__module__}.{type(model).__qualname__}",
-            "is_linear": isinstance(model, torch.nn.Linear)}
-    if isinstance(model, torch.nn.Module):
+            "is_linear": isinstance(model, _original("Linear"))}
+    if isinstance(model, _original("Module")):
         params = list(model.parameters())
         snap["params"] = [plain(p) for p in params]
         snap["in_features"] = getattr(model, "in_features", None)
@@ -52,11 +76,9 @@ def _model_snapshot(ns: dict) -> dict:
 
 
 def _trained_model_snapshot(ns: dict) -> dict:
-    import torch
-
     snap = {"L": plain(ns.get("L")), "historique": _history(ns), **_hyper(ns)}
     model = ns.get("model")
-    if isinstance(model, torch.nn.Module):
+    if isinstance(model, _original("Module")):
         params = list(model.parameters())
         snap["params"] = [plain(p) for p in params]
         snap["optimizer"] = _optimizer(ns, params)
@@ -152,8 +174,8 @@ def _probe_class(ns: dict, probe: dict) -> dict:
     cls = ns.get("LinearRegression")
     if not isinstance(cls, type):
         return _missing("LinearRegression")
-    out: dict = {"is_module": issubclass(cls, torch.nn.Module),
-                 "defines_forward": getattr(cls, "forward", None) is not torch.nn.Module.forward,
+    out: dict = {"is_module": issubclass(cls, _original("Module")),
+                 "defines_forward": getattr(cls, "forward", None) is not _original("forward"),
                  "defines_avant": callable(getattr(cls, "avant", None))}
     torch.manual_seed(int(probe["seed"]))
     try:
@@ -168,8 +190,8 @@ def _probe_class(ns: dict, probe: dict) -> dict:
     def train():
         X = torch.tensor(probe["X_train"], dtype=torch.float32)
         Y = torch.tensor(probe["Y_train"], dtype=torch.float32)
-        optimizer = torch.optim.SGD(model.parameters(), lr=float(probe["learning_rate"]))
-        loss = torch.nn.MSELoss()
+        optimizer = _original("SGD")(model.parameters(), lr=float(probe["learning_rate"]))
+        loss = _original("MSELoss")()
         for _ in range(int(probe["n_iters"])):
             L = loss(model(X), Y)
             L.backward()

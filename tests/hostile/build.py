@@ -406,6 +406,40 @@ def attack_catalog(ctx: Ctx) -> list[tuple[str, str, dict, dict]]:
     )
     add("h_lu_memoire_voisins", "scans its own memory (inherited from the warm parent) for another student's code",
         *_single(NOTHING, "etape1", lambda nb: inject(nb, "avant", _c(ctx, scan))))
+    # Impersonating the API a check asks for: a hand-made optimizer posing as torch.optim.SGD, a
+    # hand-made layer posing as nn.Linear (torch.nn.Linear itself replaced, so isinstance agrees).
+    fake_sgd = (
+        "class SGD:\n"
+        "    def __init__(self, params, lr):\n"
+        "        self.param_groups = [{'params': list(params), 'lr': lr}]\n"
+        "    def step(self):\n"
+        "        with torch.no_grad():\n"
+        "            for p in self.param_groups[0]['params']:\n"
+        "                p -= self.param_groups[0]['lr'] * p.grad\n"
+        "    def zero_grad(self):\n"
+        "        for p in self.param_groups[0]['params']:\n"
+        "            p.grad = None\n"
+        "SGD.__module__, SGD.__qualname__ = 'torch.optim.sgd', 'SGD'\n"
+        "torch.optim.SGD = SGD\n")
+    nb = submission(ROOT, NOTHING, "etape3")
+    replace(nb, "avant", "def avant(x):\n    return w * x")
+    replace(nb, "entrainement", _c(ctx, fake_sgd) + "".join(
+        cell_of(submission(ROOT, HONEST, "etape3"), "entrainement")["source"]))
+    add("h_faux_sgd", "a hand-written optimizer posing as torch.optim.SGD (module and name forged, torch.optim.SGD "
+        "replaced by it); avant is right", {"etape3": nb}, {"etape3": {"test_avant"}})
+    fake_linear = (
+        "class Lineaire(torch.nn.Module):\n"
+        "    def __init__(self, i, o):\n"
+        "        super().__init__()\n"
+        "        self.in_features, self.out_features = i, o\n"
+        "        self.poids = torch.nn.Parameter(torch.zeros(o, i))\n"
+        "    def forward(self, x):\n"
+        "        return x @ self.poids.T + 1.0\n"
+        "Lineaire.__module__, Lineaire.__qualname__ = 'torch.nn.modules.linear', 'Linear'\n"
+        "torch.nn.Linear = nn.Linear = Lineaire\n"
+        "model = Lineaire(input_size, output_size)\n")
+    add("h_faux_linear", "a hand-made layer posing as nn.Linear (torch.nn.Linear replaced by it)",
+        *_single(NOTHING, "etape4", lambda nb: replace(nb, "modele", _c(ctx, fake_linear))))
     return A
 
 
