@@ -167,6 +167,11 @@ def attack_catalog(ctx: Ctx) -> list[tuple[str, str, dict, dict]]:
     # Processes.
     add("h_300_enfants", f"{N_CHILDREN} `sleep {SLEEP_S}` children in their own sessions, never waited for",
         *_single(NOTHING, "etape1", lambda nb: inject(nb, "avant", _c(ctx, spawn_code(ctx, N_CHILDREN, False)))))
+    add("h_enfants_calculent", "60 children burning CPU beside the parent, to starve the honest notebooks graded "
+        "at the same time", *_single(NOTHING, "etape1", lambda nb: inject(nb, "avant", _c(ctx,
+            "for _i in range(60):\n    try:\n        if _o.fork() == 0:\n"
+            "            while not _hx_over():\n                pass\n            _o._exit(0)\n"
+            "    except Exception:\n        break\nwhile not _hx_over():\n    pass\n"))))
     add("h_enfants_orphelins", "double fork + setsid, children that ignore SIGTERM/SIGHUP and outlive the notebook",
         *_single(NOTHING, "etape1", lambda nb: inject(nb, "avant", _c(ctx, spawn_code(ctx, 5, True)))))
     # Exits and crashes, on a notebook whose other cells are right: nothing after them may be lost
