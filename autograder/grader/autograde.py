@@ -76,6 +76,8 @@ def decide_answer(step: str, grade_ids: list[str], tirage: dict, answer: dict) -
 def _french(problem: str) -> str:
     if problem.startswith("no result within"):
         return "le notebook n'a pas fini dans le temps imparti ; une boucle infinie ?"
+    if "too large to be graded" in problem:
+        return "le notebook est trop volumineux pour être corrigé"
     if "killed by" in problem or "ended without" in problem:
         return "le processus du notebook s'est arrêté avant la fin (mémoire, temps de calcul ou sortie forcée)"
     return "le résultat de l'exécution n'est pas exploitable"

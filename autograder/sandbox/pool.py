@@ -40,6 +40,7 @@ class Limits:
     file_bytes: int = 16 * 1024**2      # largest file a child may write (in its scratch)
     processes: int = 64                 # processes and threads of a child's uid
     result_bytes: int = 32 * 1024**2
+    job_bytes: int = 64 * 1024**2       # largest notebook (cells and draw) sent into the sandbox
     scratch_size: str = "256m"
 
 
@@ -110,7 +111,7 @@ class Worker:
     def start(self) -> None:
         env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
                "LANG": "C.UTF-8", "KIT_SCRATCH_SIZE": self.limits.scratch_size,
-               "KIT_RESULT_BYTES": str(self.limits.result_bytes)}
+               "KIT_RESULT_BYTES": str(self.limits.result_bytes), "KIT_JOB_BYTES": str(self.limits.job_bytes)}
         if self.bwrap:
             cmd = _bwrap_command(self.bwrap, self.kit)
             env.update(KIT_NAMESPACE="1", KIT_SCRATCH="/scratch", MPLCONFIGDIR="/tmp", HOME="/tmp")
@@ -133,9 +134,12 @@ class Worker:
             self.wait_ready()
         limits = {**self.limits.__dict__, "uid": BASE_UID + self.index if os.getuid() == 0 else None,
                   "namespace": bool(self.bwrap)}
+        body = json.dumps(job, allow_nan=False).encode()
+        if len(body) > self.limits.job_bytes:
+            return {"ok": False, "error": f"the notebook is too large to be graded ({len(body) >> 20} MiB)"}
         try:
             write_message(self.proc.stdin.fileno(), limits)
-            write_frame(self.proc.stdin.fileno(), json.dumps(job, allow_nan=False).encode())
+            write_frame(self.proc.stdin.fileno(), body)
             ready, _, _ = select.select([self.proc.stdout], [], [], self.limits.wall_seconds + 30)
             if not ready:
                 raise OSError("the sandbox's warm parent stopped answering")
