@@ -29,9 +29,11 @@ want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "== installing the pinned Python packages into .venv (first run: a few minutes)"
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -m pip install -q -r requirements.txt 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -m pip install -q --no-deps -e . 2>&1 | grep -v '^WARNING: Location' || true
+  log=.venv/install.log
+  { .venv/bin/python -m pip install --upgrade pip &&
+    .venv/bin/python -m pip install -r requirements.txt &&
+    .venv/bin/python -m pip install --no-deps -e . ; } > "$log" 2>&1 ||
+    { grep -v '^WARNING: Location' "$log" | tail -30 >&2; echo "error: pip failed (log: $log)" >&2; exit 1; }
   .venv/bin/python -c 'import torch, nbgrader, autograder' || { echo "error: the install failed" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi
