@@ -47,7 +47,8 @@ def timed(cmd: list[str], cwd: Path) -> float:
 
 
 def compute_floor(course: Path) -> float:
-    """Seconds of the observer's replays of every submitted notebook, in this warm process."""
+    """CPU seconds of the observer's replays of every submitted notebook, in this warm process
+    (one torch thread; CPU time, so that other load on the machine does not inflate it)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     import torch
 
@@ -61,10 +62,14 @@ def compute_floor(course: Path) -> float:
         step = next(s.name for s in STEPS.values() if s.filename == path.name)
         cells, _ = sandbox_cells(json.loads(path.read_text(encoding="utf-8")))
         tirage = draw(step)
-        start = time.perf_counter()
+        start = time.process_time()
         observe(step, cells, tirage)
-        total += time.perf_counter() - start
+        total += time.process_time() - start
     return total
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main(argv=None) -> int:
@@ -84,14 +89,14 @@ def main(argv=None) -> int:
 
     kit = timed([sys.executable, "-m", "autograder", "--course-dir", str(kit_course), "autograde", ASSIGNMENT,
                  "--jobs", str(args.jobs)], kit_course)
-    print(f"kit grader:         {kit:8.1f} s  {kit / n:7.3f} s/notebook", flush=True)
-    ref = timed([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force", "--create",
-                 f"--CourseDirectory.root={nb_course}"], nb_course)
-    print(f"nbgrader autograde: {ref:8.1f} s  {ref / n:7.3f} s/notebook", flush=True)
+    print(f"kit grader:         {kit:8.1f} s  {kit / n:7.3f} s/notebook   (load average {_load()})", flush=True)
     cores = min(args.jobs, os.cpu_count() or 1)
     floor = compute_floor(kit_course) / cores
     print(f"compute floor:      {floor:8.1f} s  {floor / n:7.3f} s/notebook "
-          f"(observer replays in a warm process, / {cores} cores)")
+          f"(observer replays, CPU time in a warm process, / {cores} cores)", flush=True)
+    ref = timed([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force", "--create",
+                 f"--CourseDirectory.root={nb_course}"], nb_course)
+    print(f"nbgrader autograde: {ref:8.1f} s  {ref / n:7.3f} s/notebook   (load average {_load()})", flush=True)
     print(f"speed-up over nbgrader: {ref / kit:.1f}x;  kit / floor: {kit / floor:.2f}x")
 
     a = read_scores(f"sqlite:///{nb_course / 'gradebook.db'}")
