@@ -9,6 +9,7 @@ Missing Chromium or Playwright is a failure, not a skip: CI installs both.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -32,9 +33,11 @@ GRADIENT_SUM_MESSAGE = "Ton gradient est 2 fois trop grand : c'est une somme, pa
 
 
 def _cell(page, text: str):
-    """The notebook cell whose text contains `text` (exactly one)."""
-    cells = page.locator(".jp-Notebook .jp-Cell").filter(has_text=text)
-    assert cells.count() == 1, f"{cells.count()} cells contain {text!r}"
+    """The notebook cell whose source (not its output) contains `text` (exactly one, waited for)."""
+    from playwright.sync_api import expect
+
+    cells = page.locator(".jp-Notebook .jp-Cell").filter(has=page.locator(".jp-InputArea", has_text=text))
+    expect(cells).to_have_count(1)
     return cells.first
 
 
@@ -45,9 +48,32 @@ def _wait_idle(page) -> None:
 
 
 def _run(page, cell) -> None:
-    """Select the cell (command mode) and run it in place, as Ctrl+Enter does."""
-    cell.locator(".jp-InputPrompt").first.click()
+    """Select the cell (command mode) and run it in place, as Ctrl+Enter does; wait for its new count."""
+    from playwright.sync_api import expect
+
+    prompt = cell.locator(".jp-InputArea-prompt").first
+    before = prompt.inner_text()
+    prompt.click()
     page.keyboard.press("Control+Enter")
+    expect(prompt).not_to_have_text(before)
+    expect(prompt).not_to_have_text("[*]:")
+    _wait_idle(page)
+
+
+def _accept_kernel_dialog(page) -> None:
+    """JupyterLab sometimes asks which kernel to start (a race at page load): take the proposed one."""
+    dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
+    try:
+        dialog.wait_for(timeout=2_000)
+    except Exception:  # no dialog: the kernel was already there
+        return
+    dialog.get_by_role("button", name="Select").click()
+
+
+def _run_all(page) -> None:
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    _accept_kernel_dialog(page)
     _wait_idle(page)
 
 
@@ -69,6 +95,7 @@ def test_student_workflow_in_jupyterlab(tmp_path):
     from playwright.sync_api import expect, sync_playwright  # ImportError = a broken test machine: fail
 
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
+    expect.set_options(timeout=TIMEOUT_MS)
     SHOTS.mkdir(parents=True, exist_ok=True)
     for old in SHOTS.glob("*.png"):
         old.unlink()
@@ -82,21 +109,25 @@ def test_student_workflow_in_jupyterlab(tmp_path):
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.set_default_timeout(TIMEOUT_MS)
             page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
-            page.wait_for_selector(".jp-Notebook .jp-Cell")
+            n_cells = len(json.loads((work / NOTEBOOK).read_text(encoding="utf-8"))["cells"])
+            expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(n_cells)
+            _accept_kernel_dialog(page)
+            expect(page.locator(".jp-StatusBar-Widget").filter(has_text="Python 3 (ipykernel) | Idle")).to_have_count(1)
             _wait_idle(page)
 
             # nbgrader's extension is there: its Validate button is in the notebook's toolbar.
             validate = page.locator(".validate-button")
             expect(validate).to_be_visible()
 
-            # 1. The stub: its visible test fails (the stub raises NotImplementedError).
+            # 1. The release as handed out, run from the top: the first visible test fails on the stub
+            #    (NotImplementedError), and JupyterLab stops there.
+            _run_all(page)
+            first_test = _cell(page, "Test visible : avant(x) = w * x")
+            expect(first_test.locator(".jp-OutputArea-output")).to_contain_text("NotImplementedError")
+            _shot(page, "1_stub_test_fails.png", first_test)
+
             gradient_cell = _cell(page, "def gradient(x, y, y_predit)")
             test_cell = _cell(page, "Test visible : la moyenne de 2x")
-            _run(page, _cell(page, "import numpy as np"))
-            _run(page, gradient_cell)
-            _run(page, test_cell)
-            expect(test_cell.locator(".jp-OutputArea-output")).to_contain_text("NotImplementedError")
-            _shot(page, "1_stub_test_fails.png", test_cell)
 
             # 2. The seed's gradient, a sum: the visible test names the mistake in French.
             _type_into(page, gradient_cell, SEED_GRADIENT)
@@ -129,9 +160,7 @@ def test_student_workflow_in_jupyterlab(tmp_path):
                                      ("entrainement", "historique = []")):
                 cell = _cell(page, marker)
                 _type_into(page, cell, answers[grade_id])
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-            _wait_idle(page)
+            _run_all(page)
             errors = page.locator(".jp-Notebook .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
             expect(errors).to_have_count(0)
             expect(_cell(page, "historique = []").locator(".jp-OutputArea-output")).to_contain_text(
@@ -143,6 +172,9 @@ def test_student_workflow_in_jupyterlab(tmp_path):
             expect(dialog).to_contain_text("Success! Your notebook passes all the tests.", timeout=60_000)
             _shot(page, "6_validate_success.png")
             dialog.get_by_role("button").last.click()
+        except Exception:
+            page.screenshot(path=str(SHOTS / "failure.png"))
+            raise
         finally:
             browser.close()
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
