@@ -183,6 +183,7 @@ GRADE_CASES = {  # id: (student, file name, exit status, highest score)
     "secrets": ("h_lu_secrets", "etape1_numpy.ipynb", 0, 0.0),
     "sortie": ("h_lu_sortie", "etape1_numpy.ipynb", 0, 2.0),   # avant and regret are right
     "faux_resultat": ("h_lu_faux_resultat", "etape1_numpy.ipynb", 0, 0.0),
+    "lien": ("h_lu_lien_symbolique", "etape1_numpy.ipynb", 0, 0.0),   # a link to source/ (the solution)
 }
 
 
