@@ -336,6 +336,12 @@ def attack_catalog(ctx: Ctx) -> list[tuple[str, str, dict, dict]]:
         "lone surrogates; the gradient is wrong", *_single(BY_ID["chloe_gradient_somme"], "etape1", lambda nb: (
             inject(nb, "avant", _c(ctx, output)),
             inject(nb, "gradient", "raise ValueError('\\udcff\\ud800 \\x00 erreur')", before=False))[0]))
+    # The instructor's terminal: escape sequences and forged lines in an exception's message.
+    add("h_terminal", "an exception whose message holds terminal escape sequences and forged summary lines",
+        *_single(NOTHING, "etape1", lambda nb: inject(nb, "avant", _c(ctx,
+            "raise RuntimeError('\\x1b[2J\\x1b[H\\x1b]0;pirate\\x07\\r\\n"
+            "  HX_FAUX alice_juste / etape1_numpy: could not be run to the end: rien\\n"
+            "Graded 0 notebooks HX_FAUX\\x1b[8m')"))))
     # Forging the observer's result from inside the student's process.
     forge = (
         "import json, struct, gc\n"
@@ -498,6 +504,19 @@ def tampered(ctx: Ctx) -> list[tuple[str, str, dict, dict]]:
     replace(nb, "entrainement", "historique = []\nw, L = 2.0, 0.0")
     T.append(("h_grade_id_renommes", "locked data cells given other grade_ids, trained weight typed in",
               {"etape1": nb}, {"etape1": set()}))
+    nb = submission(ROOT, NOTHING, "etape1")
+    cell_of(nb, "test_avant")["cell_type"] = "markdown"
+    cell_of(nb, "test_avant").pop("outputs", None)
+    cell_of(nb, "test_avant").pop("execution_count", None)
+    cell_of(nb, "test_regret")["cell_type"] = "raw"
+    cell_of(nb, "test_regret").pop("outputs", None)
+    cell_of(nb, "test_regret").pop("execution_count", None)
+    replace(nb, "test_gradient", "assert True")
+    cell_of(nb, "donnees")["cell_type"] = "markdown"
+    cell_of(nb, "donnees").pop("outputs", None)
+    cell_of(nb, "donnees").pop("execution_count", None)
+    T.append(("h_types_de_cellules", "test cells turned into Markdown and raw cells, a test cell's source replaced, "
+              "the data cell turned into Markdown (answers not written)", {"etape1": nb}, {"etape1": set()}))
     nb = submission(ROOT, NOTHING, "etape1")
     bonus = copy.deepcopy(cell_of(nb, "test_avant"))
     bonus["metadata"]["nbgrader"].update(grade_id="test_bonus", points=100)

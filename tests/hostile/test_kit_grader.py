@@ -252,3 +252,12 @@ def test_broken_input_is_explained_to_the_student_in_french(graded, sid):
         results = json.loads(path.read_text(encoding="utf-8"))
         for test in results["tests"]:
             assert STEPS[step].filename in test["output"], test["output"]
+
+
+def test_the_instructor_summary_carries_no_terminal_escape_nor_forged_line(graded):
+    """A student's exception message is shown to the instructor: it must not drive the terminal
+    (escape sequences) nor add lines that look like the grader's own."""
+    out = graded["run"].stdout
+    assert "\x1b" not in out and "\x07" not in out
+    forged = [line for line in out.splitlines() if "HX_FAUX" in line and "h_terminal" not in line]
+    assert not forged, forged
