@@ -124,10 +124,12 @@ def class_outcomes(course_dir: Path, students: list[str] | None = None, jobs: in
     course_dir = Path(course_dir).resolve()
     scores = read_scores(f"sqlite:///{course_dir / 'gradebook.db'}")
     students = sorted(scores) if students is None else students
-    jobs_list = [(s, step) for s in students for step in STEPS.values()]
+    def one(job: tuple[str, Step]) -> NotebookOutcome:
+        student, step = job
+        return notebook_outcome(course_dir, student, step, scores.get(student, {}), replay)
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        done = list(pool.map(lambda job: notebook_outcome(course_dir, job[0], job[1], scores.get(job[0], {}), replay),
-                             jobs_list))
+        done = list(pool.map(one, [(s, step) for s in students for step in STEPS.values()]))
     out: dict[str, list[NotebookOutcome]] = {s: [] for s in students}
     for outcome in done:
         out[outcome.student].append(outcome)

@@ -134,7 +134,8 @@ def test_student_workflow_in_jupyterlab(tmp_path):
             _run(page, gradient_cell)
             _run(page, test_cell)
             # the error line itself, not the test's source that the traceback quotes
-            expect(test_cell.locator(".jp-OutputArea-output")).to_contain_text("AssertionError: " + GRADIENT_SUM_MESSAGE)
+            expect(test_cell.locator(".jp-OutputArea-output")).to_contain_text(
+                "AssertionError: " + GRADIENT_SUM_MESSAGE)
             _shot(page, "2_seed_gradient_french_message.png", test_cell)
 
             # 3. The right gradient: the visible test passes (no output, no error).
