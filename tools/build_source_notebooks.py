@@ -7,6 +7,7 @@ Run: python tools/build_source_notebooks.py
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -14,9 +15,16 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from autograder.checks.feedback import MESSAGES  # noqa: E402
 from autograder.course import STEPS  # noqa: E402
 
 OUT = ROOT / "source" / "descente_gradient"
+
+
+def _french_message(match) -> str:
+    """«code» or «code:key=value,...» in a visible test: the hidden checks' French message, as a literal."""
+    details = dict(item.split("=", 1) for item in (match[2] or "").split(",") if item)
+    return repr(MESSAGES[match[1]][0].format(**details))
 
 
 def meta(grade_id, *, solution=False, grade=False, locked=False, points=None, task=False):
@@ -49,6 +57,7 @@ class Notebook:
         self.code(grade_id, source, solution=True)
 
     def test(self, grade_id, points, visible):
+        visible = re.sub(r"«(\w+)(?::([^»]*))?»", _french_message, visible)
         # The hidden check comes first: when a submission is wrong, its message (which names the
         # cause) is the one nbgrader shows, not the visible assert's.
         hidden = (f"### BEGIN HIDDEN TESTS\nfrom autograder.nbgrader_cell import verifier\n"
@@ -175,7 +184,7 @@ def regret(y, y_predit):
     nb.test("test_regret", 1, """
 # Test visible : la moyenne des carrés des écarts
 L_test = regret(np.array([1.0, 2.0]), np.array([1.0, 4.0]))
-assert not np.isclose(L_test, 4.0), "Ton regret est une somme et non une moyenne : l'erreur quadratique moyenne divise par le nombre d'échantillons (.mean())."
+assert not np.isclose(L_test, 4.0), «loss_sum»
 assert np.isclose(L_test, 2.0), "regret(y, y_predit) doit renvoyer la moyenne de (y_predit - y)²."
 """)
     nb.md("md_gradient", """
@@ -194,9 +203,9 @@ def gradient(x, y, y_predit):
     nb.test("test_gradient", 2, """
 # Test visible : la moyenne de 2x(y_predit - y), pas la somme
 g_test = gradient(np.array([1.0, 2.0]), np.array([2.0, 4.0]), np.array([0.0, 0.0]))
-assert not np.isclose(g_test, -20.0), "Ton gradient est 2 fois trop grand : c'est une somme, pas une moyenne. np.dot additionne déjà les produits et renvoie un scalaire, donc .mean() ne divise plus par rien."
-assert not np.isclose(g_test, 10.0), "Ton gradient a le mauvais signe : dL/dw = moyenne de 2x·(y_predit − y)."
-assert not np.isclose(g_test, -5.0), "Ton gradient est deux fois trop petit : n'oublie pas le facteur 2."
+assert not np.isclose(g_test, -20.0), «gradient_sum:n=2»
+assert not np.isclose(g_test, 10.0), «gradient_sign»
+assert not np.isclose(g_test, -5.0), «gradient_no_factor_2»
 assert np.isclose(g_test, -10.0), "gradient(x, y, y_predit) doit renvoyer la moyenne de 2·x·(y_predit − y)."
 """)
     nb.md("md_hyper", "**Apprentissage** : le pas d'apprentissage et le nombre d'itérations (ne les change pas).")
@@ -299,7 +308,7 @@ def regret(y, y_predit):
     nb.test("test_regret", 1, """
 # Test visible : la moyenne des carrés des écarts
 L_test = regret(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 4.0]))
-assert abs(L_test.item() - 4.0) > 1e-6, "Ton regret est une somme et non une moyenne : l'erreur quadratique moyenne divise par le nombre d'échantillons (.mean())."
+assert abs(L_test.item() - 4.0) > 1e-6, «loss_sum»
 assert abs(L_test.item() - 2.0) < 1e-6, "regret(y, y_predit) doit renvoyer la moyenne de (y_predit - y)²."
 """)
     nb.md("md_hyper", "**Apprentissage** : le pas d'apprentissage et le nombre d'itérations (ne les change pas).")
@@ -340,7 +349,8 @@ print(f'Prédiction après apprentissage : f(5) = {avant(5):.3f}')
 """)
     nb.test("test_entrainement", 3, """
 # Test visible : après l'apprentissage, f(5) vaut 10 et w est toujours la même feuille
-assert isinstance(w, torch.Tensor) and w.is_leaf and w.requires_grad, "w doit rester le tenseur feuille du départ : mets-le à jour en place (w -= ...) sous torch.no_grad()."
+assert isinstance(w, torch.Tensor) and w.is_leaf and w.requires_grad, «w_rebound»
+assert all(L_b <= L_a + 1e-6 for (_, L_a), (_, L_b) in zip(historique, historique[1:])), «grad_not_zeroed»
 assert abs(avant(5).item() - 10.0) < 1e-2, f"Après l'apprentissage, f(5) doit valoir 10 (à 0,01 près) ; ton modèle donne {avant(5).item():.3f}."
 """)
     nb.locked("graphique_entrainement", PLOT_LINE)
@@ -401,7 +411,8 @@ print(f'Prédiction après apprentissage : f(5) = {avant(5):.3f}')
 """)
     nb.test("test_entrainement", 3, """
 # Test visible : l'optimiseur est SGD sur w, et f(5) vaut 10 après l'apprentissage
-assert isinstance(optimizer, torch.optim.SGD), "optimizer doit être torch.optim.SGD([w], lr=learning_rate)."
+assert isinstance(optimizer, torch.optim.SGD) and optimizer.param_groups[0]["lr"] == learning_rate, «optimizer:params=`[w]`,detail=vérifie son type et son lr»
+assert all(L_b <= L_a + 1e-6 for (_, L_a), (_, L_b) in zip(historique, historique[1:])), «grad_not_zeroed»
 assert abs(avant(5).item() - 10.0) < 1e-2, f"Après l'apprentissage, f(5) doit valoir 10 (à 0,01 près) ; ton modèle donne {avant(5).item():.3f}."
 """)
     nb.locked("graphique_entrainement", PLOT_LINE)
@@ -479,7 +490,7 @@ print(f'Prédiction après apprentissage : f(5) = {model(X_test).item():.3f}')
 """)
     nb.test("test_entrainement", 3, """
 # Test visible : après l'apprentissage, f(5) est proche de 10
-assert isinstance(optimizer, torch.optim.SGD), "optimizer doit être torch.optim.SGD(model.parameters(), lr=learning_rate)."
+assert isinstance(optimizer, torch.optim.SGD) and optimizer.param_groups[0]["lr"] == learning_rate, «optimizer:params=`model.parameters()`,detail=vérifie son type et son lr»
 assert abs(model(X_test).item() - 10.0) < 0.1, f"Après l'apprentissage, f(5) doit être proche de 10 (à 0,1 près) ; ton modèle donne {model(X_test).item():.3f}."
 """)
     nb.locked("graphique_entrainement", PLOT_MODEL)
@@ -507,7 +518,7 @@ class LinearRegression(nn.Module):
 # Test visible : la classe hérite de nn.Module, et model(x) appelle forward
 modele_test = LinearRegression(1, 1)
 assert isinstance(modele_test, nn.Module), "LinearRegression doit hériter de nn.Module."
-assert type(modele_test).forward is not nn.Module.forward, "Ta classe doit définir forward (pas avant) : model(x) appelle forward."
+assert type(modele_test).forward is not nn.Module.forward, «avant_instead_of_forward»
 assert modele_test(torch.tensor([[1.0], [2.0]])).shape == (2, 1), "LinearRegression(1, 1) doit renvoyer une sortie de forme (n, 1)."
 """)
     nb.locked("utilisation_classe", """
