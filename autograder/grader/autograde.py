@@ -33,7 +33,8 @@ class Graded:
     notebook: str
     decisions: list[Decision]
     problem: str | None = None     # English: why the notebook could not be observed
-    seconds: float = 0.0           # time of the sandboxed child
+    seconds: float = 0.0           # wall time of the sandboxed child
+    cpu_seconds: float = 0.0       # its CPU time
 
 
 @dataclass
@@ -116,7 +117,8 @@ class _Pipeline:
             item, step, grade_ids, tirage = self.pending.pop(future)
             answer = future.result()
             decisions, problem = decide_answer(step, grade_ids, tirage, answer)
-            self._record(item, Graded(item.student, item.notebook, decisions, problem, answer.get("seconds", 0.0)))
+            self._record(item, Graded(item.student, item.notebook, decisions, problem, answer.get("seconds") or 0.0,
+                                      answer.get("cpu_seconds") or 0.0))
 
     def _record(self, item: Submitted, graded: Graded) -> None:
         self.report.graded.append(graded)

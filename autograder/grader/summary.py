@@ -27,6 +27,8 @@ def summary(course_dir, report: ClassReport) -> str:
     if not report.isolated:
         lines += ["", "WARNING: bubblewrap was not available; student code ran without sandbox isolation."]
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
-    sandboxed = sum(g.seconds or 0.0 for g in report.graded)
-    lines += ["", f"Graded {len(report.graded)} notebooks ({timing}; sandboxed children ran {sandboxed:.1f} s)."]
+    wall = sum(g.seconds for g in report.graded)
+    cpu = sum(g.cpu_seconds for g in report.graded)
+    lines += ["", f"Graded {len(report.graded)} notebooks ({timing}; the sandboxed children ran {wall:.1f} s, "
+                  f"{cpu:.1f} s of CPU)."]
     return "\n".join(lines)

@@ -238,9 +238,10 @@ def run_job(job: memoryview, limits: dict, result_buf: bytearray, control_out: i
             except (ProcessLookupError, PermissionError):
                 pass
         try:
-            _, status = os.waitpid(pid, 0)
+            _, status, usage = os.wait4(pid, 0)
+            cpu = usage.ru_utime + usage.ru_stime
         except ChildProcessError:
-            status = 0
+            status, cpu = 0, 0.0
         _reap()
         shutil.rmtree(workdir, ignore_errors=True)
     seconds = time.monotonic() - start
@@ -254,7 +255,8 @@ def run_job(job: memoryview, limits: dict, result_buf: bytearray, control_out: i
             observation = _check(result_buf, size, token)
         except ValueError as exc:
             error = f"{exc}{_exit_detail(status)}"
-    write_message(control_out, {"ok": observation is not None, "error": error, "seconds": seconds})
+    write_message(control_out, {"ok": observation is not None, "error": error, "seconds": seconds,
+                                "cpu_seconds": cpu})
     if observation is not None:
         write_frame(control_out, observation)
     result_buf[:size] = bytes(size)               # nor any student's result
