@@ -99,7 +99,8 @@ class _Pipeline:
             nb = json.loads(Path(item.path).read_text(encoding="utf-8"))
             step = step_of(item.notebook).name
         except (OSError, ValueError, KeyError) as exc:
-            self._record(item, Graded(item.student, item.notebook, [], f"cannot read the sanitized notebook: {exc}"))
+            self._record(item, Graded(item.student, item.notebook, [], f"cannot read the sanitized notebook: {exc}"),
+                         readable=False)
             return
         cells, grade_ids = sandbox_cells(nb)
         if item.problem:   # nothing of the student's to run: the release stood in for an ungradable file
@@ -120,12 +121,15 @@ class _Pipeline:
             self._record(item, Graded(item.student, item.notebook, decisions, problem, answer.get("seconds") or 0.0,
                                       answer.get("cpu_seconds") or 0.0))
 
-    def _record(self, item: Submitted, graded: Graded) -> None:
+    def _record(self, item: Submitted, graded: Graded, readable: bool = True) -> None:
         self.report.graded.append(graded)
-        if graded.decisions:
-            self.converter.save(item, [d.to_dict() for d in graded.decisions])
-        else:
+        if not readable:
             self.converter._zero(item.assignment, item.student, item.notebook)
+        else:
+            self.converter.save(item, [d.to_dict() for d in graded.decisions])
+            if not graded.decisions and not graded.problem:   # nothing to grade: 0, even over an older grade
+                graded.problem = "no test cell left in the notebook (nbgrader metadata removed?): scored 0"
+                self.converter._zero(item.assignment, item.student, item.notebook, remove=False)
         self.progress.step(f"{item.student}/{item.notebook}")
 
     def close(self) -> None:

@@ -183,8 +183,9 @@ class KitAutograde(Autograde):
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
             return [nb.name for nb in gb.find_assignment(assignment).notebooks if nb.name not in present]
 
-    def _zero(self, assignment: str, student: str, notebook: str) -> None:
-        """What nbgrader does for a missing notebook, for an unreadable one: every grade 0."""
+    def _zero(self, assignment: str, student: str, notebook: str, remove: bool = True) -> None:
+        """What nbgrader does for a missing notebook, for an unreadable one: every grade 0 (and,
+        with `remove`, no autograded copy)."""
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
             try:
                 submitted = gb.find_submission_notebook(notebook, assignment, student)
@@ -195,7 +196,7 @@ class KitAutograde(Autograde):
                 grade.needs_manual_grade = False
             gb.db.commit()
         dest = os.path.join(self._format_dest(assignment, student), notebook + ".ipynb")
-        if os.path.exists(dest):
+        if remove and os.path.exists(dest):
             os.remove(dest)
 
     def init_single_notebook_resources(self, notebook_filename: str):
