@@ -159,6 +159,30 @@ def _kill_all_but(keep: set[int]) -> None:
         time.sleep(0.001)
 
 
+def _remove_ipc_objects() -> None:
+    """System V shared memory, semaphores and message queues outlive their maker, and so do files
+    in /dev/shm: in this worker's own IPC namespace, remove them all between two notebooks."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ipc_rmid = 0
+    for table, remove in (("shm", lambda i: libc.shmctl(i, ipc_rmid, None)),
+                          ("sem", lambda i: libc.semctl(i, 0, ipc_rmid)),
+                          ("msg", lambda i: libc.msgctl(i, ipc_rmid, None))):
+        try:
+            with open(f"/proc/sysvipc/{table}") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            remove(int(row.split()[1]))
+    if os.path.isdir("/dev/shm"):
+        for name in os.listdir("/dev/shm"):
+            path = os.path.join("/dev/shm", name)
+            shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) and not os.path.islink(path) \
+                else os.unlink(path)
+
+
 def _state(pid: int) -> str | None:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -232,6 +256,7 @@ def run_job(job: memoryview, limits: dict, result_buf: bytearray, control_out: i
         os.close(read_fd)
         if limits.get("namespace"):
             _kill_all_but({1, os.getpid()})
+            _remove_ipc_objects()
         else:  # no PID namespace: the child's session is all we can find
             try:
                 os.killpg(pid, signal.SIGKILL)
