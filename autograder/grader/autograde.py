@@ -103,6 +103,14 @@ class _Pipeline:
                          readable=False)
             return
         cells, grade_ids = sandbox_cells(nb)
+        if not grade_ids and not item.problem:   # test cells gone (metadata stripped): the release stands in
+            stand_in = self.converter.stand_in_for(item, f"le notebook {item.notebook}.ipynb a perdu les "
+                                                         "métadonnées nbgrader de ses cellules de test")
+            if stand_in is not None:
+                self.report.skipped.append(Skipped(item.student, item.notebook, "no test cell left in the notebook "
+                                                   "(nbgrader metadata removed?): scored 0"))
+                self.submit(stand_in)
+                return
         if item.problem:   # nothing of the student's to run: the release stood in for an ungradable file
             self._record(item, Graded(item.student, item.notebook, failure_decisions(
                 step, grade_ids, item.problem, "not graded"), "scored 0, the handed-in file was not read (reason below)"))

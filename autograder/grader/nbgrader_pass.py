@@ -128,6 +128,10 @@ class KitAutograde(Autograde):
                 self.coursedir.ignore = ignore
             for missing in self._missing_notebooks(assignment, student):
                 skipped.append(Skipped(student, missing, "no submitted file: scored 0"))
+                stand_in = self._stand_in(os.path.join(assignment_path, missing + ".ipynb"), assignment, missing)
+                if stand_in is not None:
+                    yield Submitted(student, assignment, missing, stand_in,
+                                    f"le notebook {missing}.ipynb n'a pas été rendu (sous ce nom)")
             for filename in self.notebooks:
                 notebook = os.path.splitext(os.path.basename(filename))[0]
                 name = os.path.basename(filename)
@@ -151,6 +155,14 @@ class KitAutograde(Autograde):
                     self._zero(assignment, student, notebook)
                 else:
                     yield Submitted(student, assignment, notebook, stand_in, problem)
+
+    def stand_in_for(self, item: Submitted, problem: str) -> Submitted | None:
+        """`item` replaced by the release notebook (see `_stand_in`), with the French `problem`."""
+        filename = os.path.join(self._format_source(item.assignment, item.student), item.notebook + ".ipynb")
+        self._sanitizing = True
+        self._init_preprocessors()
+        path = self._stand_in(filename, item.assignment, item.notebook)
+        return None if path is None else Submitted(item.student, item.assignment, item.notebook, path, problem)
 
     def _stand_in(self, filename: str, assignment: str, notebook: str) -> str | None:
         """The release notebook, sanitized under the student's name, so that an ungradable file

@@ -25,6 +25,7 @@ class Progress:
         self.stream.flush()
 
     def _line(self, what: str) -> str:
+        what = "".join(c if c.isprintable() else "?" for c in what)[:80]
         filled = self.width * self.done // self.total
         bar = "#" * filled + "." * (self.width - filled)
         return (f"{self.label} [{bar}] {self.done}/{self.total} "

@@ -8,20 +8,28 @@ from ..reports.table import format_table, read_scores
 from .autograde import ClassReport
 
 
+def printable(text: str, limit: int = 400) -> str:
+    """One line of plain text: a student's exception message or folder name must neither drive
+    the terminal (escape sequences) nor start a line of its own."""
+    out = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}"
+                  for c in str(text))
+    return out if len(out) <= limit else out[:limit] + "..."
+
+
 def summary(course_dir, report: ClassReport) -> str:
     scores = read_scores(f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}")
     graded_students = {g.student for g in report.graded} | {s.student for s in report.skipped}
-    lines = [format_table({k: v for k, v in scores.items() if k in graded_students})]
+    lines = [format_table({printable(k, 200): v for k, v in scores.items() if k in graded_students})]
     reasons = []
     for g in sorted(report.graded, key=lambda g: (g.student, g.notebook)):
         if g.problem:
-            reasons.append(f"  {g.student} / {g.notebook}: {g.problem}")
+            reasons.append(f"  {printable(g.student)} / {g.notebook}: {printable(g.problem)}")
             continue
         for d in g.decisions:
             if not d.passed:
-                reasons.append(f"  {g.student} / {g.notebook} / {d.grade_id}: {d.english}")
+                reasons.append(f"  {printable(g.student)} / {g.notebook} / {printable(d.grade_id)}: {printable(d.english)}")
     for s in sorted(report.skipped, key=lambda s: (s.student, s.notebook)):
-        reasons.append(f"  {s.student} / {s.notebook}: {s.reason}")
+        reasons.append(f"  {printable(s.student)} / {printable(s.notebook)}: {printable(s.reason)}")
     if reasons:
         lines += ["", "Failing checks (the students' feedback has the French explanation):", *reasons]
     if not report.isolated:
