@@ -141,8 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="grade the sample class end to end and print the grade table")
-    p.add_argument("--grader", choices=("nbgrader", "kit"), default="nbgrader",
-                   help="nbgrader autograde, or the kit's fast isolated grader")
+    p.add_argument("--grader", choices=("nbgrader", "kit"), default="kit",
+                   help="the kit's fast isolated grader (default), or nbgrader autograde itself")
     p.add_argument("--jobs", type=int, default=2, help="notebooks graded at once by the kit's grader")
     p.add_argument("--no-fresh", dest="fresh", action="store_false",
                    help="keep the gradebook and folders of an earlier run")
