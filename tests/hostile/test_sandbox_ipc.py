@@ -60,3 +60,35 @@ def test_a_notebook_finds_no_ipc_object_of_the_one_before():
         read = _message(pool.run("etape1", [Cell(READER, "avant", "solution")], tirage))
     assert "CANARY" not in read, (wrote, read)
     assert "0 segments left" in read, (wrote, read)
+
+
+HOARDER = """
+import builtins, ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+made = 0
+first = not hasattr(builtins, "_hx_shm")   # the notebook is replayed once per scenario: only once here
+builtins._hx_shm = True
+for i in range(64 if first else 0):     # bounded: at most 64 x 64 MiB = 4 GiB in all, then it stops
+    sid = libc.shmget(0, 64 << 20, 0o1600)
+    if sid < 0:
+        break
+    addr = libc.shmat(sid, None, 0)
+    if addr in (None, 2**64 - 1):
+        break
+    ctypes.memset(addr, 1, 64 << 20)    # touched: the pages exist
+    libc.shmdt(ctypes.c_void_p(addr))   # detached: no longer in this process's address space
+    made += 64
+raise RuntimeError("held %d MiB" % made)
+"""
+
+
+def test_shared_memory_does_not_escape_the_memory_limit():
+    """Within one notebook: create, touch, detach, again. The pages stay allocated (to the IPC
+    namespace) while the process's address space, which RLIMIT_AS bounds, stays small. The memory
+    a notebook can hold this way must stay within its memory limit."""
+    limits = Limits(wall_seconds=30, cpu_seconds=30)
+    with SandboxPool(jobs=1, limits=limits) as pool:
+        message = _message(pool.run("etape1", [Cell(HOARDER, "avant", "solution")], draw("etape1", seed=1)))
+    held = int(message.split()[1]) << 20
+    assert held <= limits.memory_bytes, message
