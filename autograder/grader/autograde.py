@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -45,13 +44,9 @@ class ClassReport:
     isolated: bool = True
 
 
-_HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.M | re.S)
-
-
 def without_hidden_tests(source: str) -> str:
-    """A test cell as the student's release shows it: its hidden regions removed, wherever they
-    sit in the cell (as nbgrader's ClearHiddenTests removes them); an unclosed region is cut off."""
-    return visible_part(_HIDDEN_REGION.sub("", source))
+    """A test cell as the student's release shows it."""
+    return visible_part(source)
 
 
 def sandbox_cells(nb: dict) -> tuple[list[Cell], list[str]]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -42,10 +43,13 @@ def _describe(exc: BaseException) -> dict:
 
 
 HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
+HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?(^[ \t]*### END HIDDEN TESTS[^\n]*\n?|\Z)", re.M | re.S)
 
 
 def visible_part(source: str) -> str:
-    return source.split(HIDDEN_MARK, 1)[0]
+    """A cell's source without its hidden test regions, wherever they stand (as nbgrader's
+    ClearHiddenTests removes them); an unclosed region is cut off to the end."""
+    return HIDDEN_REGION.sub("", source)
 
 
 def replay(step: Step, cells: list[Cell], scenario: dict,
