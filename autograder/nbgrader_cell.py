@@ -33,7 +33,11 @@ def verifier(step_name: str, check: str) -> None:
     if step_name not in _cache:
         nb = json.loads(_notebook_path(step_name).read_text(encoding="utf-8"))
         tirage = draw(step_name)
+        _cache[step_name] = None  # stays None if the replay never ends (nbgrader's timeout interrupts it)
         _cache[step_name] = (tirage, observe(step_name, cells_from_notebook(nb), tirage))
+    if _cache[step_name] is None:
+        raise AssertionError("Le correcteur n'a pas pu rejouer ton notebook jusqu'au bout dans le temps "
+                             "imparti (une boucle qui ne se termine pas ?).") from None
     tirage, observation = _cache[step_name]
     message = run_check(step_name, check, tirage, observation)
     if message is not None:
