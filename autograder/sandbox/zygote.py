@@ -159,6 +159,19 @@ def _kill_all_but(keep: set[int]) -> None:
         time.sleep(0.001)
 
 
+def _no_sysv_ipc() -> None:
+    """No System V shared memory, semaphore or message queue can be made in this worker's IPC
+    namespace (these limits are the namespace's own; the host's are untouched). A segment's
+    pages belong to the namespace, not to a process: create, touch, detach, again, and a notebook
+    holds memory that its RLIMIT_AS never sees. numpy, torch and matplotlib do not use them."""
+    for name, value in (("shmmni", "0"), ("shmall", "0"), ("msgmni", "0"), ("sem", "0 0 0 0")):
+        try:
+            with open(f"/proc/sys/kernel/{name}", "w") as f:
+                f.write(value)
+        except OSError:
+            pass
+
+
 def _remove_ipc_objects() -> None:
     """System V shared memory, semaphores and message queues outlive their maker, and so do files
     in /dev/shm: in this worker's own IPC namespace, remove them all between two notebooks."""
@@ -313,6 +326,7 @@ def main() -> None:
     os.dup2(devnull, 1)
     if os.environ.get("KIT_NAMESPACE") == "1":
         _mount_scratch(os.environ.get("KIT_SCRATCH_SIZE", "256m"))
+        _no_sysv_ipc()
     warm_up()
     job_buf = bytearray(int(os.environ.get("KIT_JOB_BYTES", 64 * 1024**2)))
     result_buf = bytearray(int(os.environ.get("KIT_RESULT_BYTES", 32 * 1024**2)))
