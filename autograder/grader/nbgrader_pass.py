@@ -10,6 +10,7 @@ writes the grader's decision into each test cell as the output nbgrader would ha
 from __future__ import annotations
 
 import glob
+import json
 import logging
 import os
 import stat
@@ -137,8 +138,12 @@ class KitAutograde(Autograde):
                 name = os.path.basename(filename)
                 self._sanitizing = True
                 self._init_preprocessors()
+                too_costly = None if filename in special else _too_costly(filename)
                 if filename in special:
                     problem = f"le fichier rendu {name} n'est pas un fichier ordinaire (lien symbolique, tube...)"
+                elif too_costly:
+                    skipped.append(Skipped(student, notebook, f"{too_costly[0]}: not read by nbgrader, scored 0"))
+                    problem = f"le fichier rendu {name} {too_costly[1]}"
                 else:
                     try:
                         BaseConverter.convert_single_notebook(self, filename)
@@ -309,6 +314,34 @@ def _validate_schema_once() -> None:
 
     if not isinstance(common.jsonschema, _SchemaCheckedOnce):
         common.jsonschema = _SchemaCheckedOnce()
+
+
+MAX_CELLS = 2000          # the release notebooks have about 30 cells
+MAX_OUTPUTS = 20000
+
+
+def _too_costly(path: str) -> tuple[str, str] | None:
+    """(English, French) when a notebook has more cells or outputs than nbgrader can sanitize in
+    this process at a bounded cost: it takes about a millisecond per cell, without any limit, so
+    250 000 empty cells (a 20 MB file) would hold the class for minutes. Unreadable JSON is left
+    to nbgrader, which says so."""
+    try:
+        with open(path, "rb") as f:
+            nb = json.loads(f.read())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(nb, dict):
+        return None
+    cells = nb.get("cells")
+    if not isinstance(cells, list):   # nbformat 3
+        cells = [c for w in nb.get("worksheets") or [] if isinstance(w, dict) for c in w.get("cells") or []]
+    outputs = sum(len(c.get("outputs") or []) for c in cells
+                  if isinstance(c, dict) and isinstance(c.get("outputs") or [], list))
+    if len(cells) > MAX_CELLS:
+        return (f"{len(cells)} cells (at most {MAX_CELLS})", f"a {len(cells)} cellules (au plus {MAX_CELLS})")
+    if outputs > MAX_OUTPUTS:
+        return (f"{outputs} outputs (at most {MAX_OUTPUTS})", f"a {outputs} sorties (au plus {MAX_OUTPUTS})")
+    return None
 
 
 def _own_folder(folder: str) -> bool:
