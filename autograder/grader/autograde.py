@@ -20,9 +20,9 @@ from ..draws import draw
 from ..observe import Cell, cells_from_notebook
 from ..observe.replay import visible_part
 from ..sandbox import Limits, SandboxPool
-from .memo import memoize_reference, warm_reference
+from .memo import memoize_reference
 from .decide import Decision, decide, failure_decisions
-from .nbgrader_pass import Skipped, Submitted, make_converter, restore_journal
+from .items import Skipped, Submitted
 from .progress import Progress
 
 
@@ -84,8 +84,8 @@ class _Pipeline:
     once; threads only wait on the sandbox; every decision and save is taken in the main thread
     (the reference computations seed torch's global generator; SQLite wants one writer)."""
 
-    def __init__(self, pool_future: Future, converter, jobs: int, progress: Progress, report: ClassReport):
-        self.pool_future, self.converter, self.progress, self.report = pool_future, converter, progress, report
+    def __init__(self, pool: SandboxPool, converter, jobs: int, progress: Progress, report: ClassReport):
+        self.pool, self.converter, self.progress, self.report = pool, converter, progress, report
         self.executor = ThreadPoolExecutor(max_workers=max(1, jobs))
         self.pending: dict[Future, tuple[Submitted, str, list[str], dict]] = {}
 
@@ -111,7 +111,7 @@ class _Pipeline:
                 step, grade_ids, item.problem, "not graded"), "scored 0, the handed-in file was not read (reason below)"))
             return
         tirage = draw(step)
-        future = self.executor.submit(lambda: self.pool_future.result().run(step, cells, tirage))
+        future = self.executor.submit(self.pool.run, step, cells, tirage)
         self.pending[future] = (item, step, grade_ids, tirage)
 
     def drain(self, block: bool) -> None:
@@ -148,36 +148,34 @@ def autograde_class(course_dir, assignment: str, student: str | None = None, job
     """Grade `submitted/` of `course_dir` for `assignment` (one student, or all)."""
     stream = stream if stream is not None else sys.stderr
     course_dir = Path(course_dir).resolve()
+    pool = SandboxPool(jobs, limits, wait=False)   # the warm parents import torch while nbgrader loads here
+    from .gradebook import run_gradebooks
+    from .nbgrader_pass import make_converter
+
     memoize_reference()
     report = ClassReport()
     here = os.getcwd()
     os.chdir(course_dir)
-    starter = ThreadPoolExecutor(max_workers=2)
-    pool_future: Future = starter.submit(SandboxPool, jobs, limits)   # warms up while phase 1 starts
-    starter.submit(warm_reference)
-    pipeline = converter = None
+    pipeline = None
     try:
         start = time.monotonic()
         converter = make_converter(str(course_dir), assignment, student)
-        pipeline = _Pipeline(pool_future, converter, jobs, Progress(_count_notebooks(converter), "grading", stream),
-                             report)
-        submissions = set()
-        for item in converter.sanitize_each(report.skipped):
-            submissions.add((item.assignment, item.student))
-            pipeline.submit(item)
-            pipeline.drain(block=False)
-        pipeline.drain(block=True)
-        for assignment_id, student_id in sorted(submissions):
-            converter.finish(assignment_id, student_id)
-        report.isolated = pool_future.result().isolated
+        with run_gradebooks(converter.coursedir.db_url):
+            pipeline = _Pipeline(pool, converter, jobs, Progress(_count_notebooks(converter), "grading", stream),
+                                 report)
+            submissions = set()
+            for item in converter.sanitize_each(report.skipped):
+                submissions.add((item.assignment, item.student))
+                pipeline.submit(item)
+                pipeline.drain(block=False)
+            pipeline.drain(block=True)
+            for assignment_id, student_id in sorted(submissions):
+                converter.finish(assignment_id, student_id)
+        report.isolated = pool.isolated
         report.seconds = {"total": time.monotonic() - start}
     finally:
         if pipeline is not None:
             pipeline.close()
-        if converter is not None:
-            restore_journal(converter.coursedir.db_url)
         os.chdir(here)
-        starter.shutdown(wait=True)
-        if pool_future.exception() is None:
-            pool_future.result().close()
+        pool.close()
     return report

@@ -16,11 +16,9 @@ import os
 import stat
 import warnings
 import re
-from dataclasses import dataclass
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbformat.v4 import new_output
-from sqlalchemy import event
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import AutogradeApp
@@ -29,6 +27,8 @@ from nbgrader.converters.base import BaseConverter
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                     NbGraderPreprocessor, SaveAutoGrades)
 from traitlets import List
+
+from .items import Skipped, Submitted
 
 PASSED_TEXT = "Vérification cachée « {grade_id} » réussie.\n"
 
@@ -56,24 +56,6 @@ class WriteDecisions(NbGraderPreprocessor):
         return cell, resources
 
 
-@dataclass
-class Submitted:
-    """One sanitized notebook waiting for its observation."""
-    student: str
-    assignment: str
-    notebook: str                 # notebook id, e.g. etape1_numpy
-    path: str                     # the sanitized copy under autograded/
-    problem: str | None = None    # French: why the handed-in file was not graded (the release stands in)
-
-
-@dataclass
-class Skipped:
-    """A notebook (or a whole submission) that could not be graded: zero, and why."""
-    student: str
-    notebook: str                 # "*" for the whole submission
-    reason: str                   # English, for the instructor
-
-
 class KitAutograde(Autograde):
     autograde_preprocessors = List([WriteDecisions, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                     SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]).tag(config=True)
@@ -86,6 +68,7 @@ class KitAutograde(Autograde):
         from nbconvert.writers import FilesWriter
         self.writer = FilesWriter(parent=self, config=self.config)
         self.exporter = self.exporter_class(parent=self, config=self.config)
+        self.exporter.optimistic_validation = True   # nbformat's validation once per pass, not per preprocessor
 
     def _parse_ids(self, assignment_path: str) -> dict:
         regexp = self._format_source("(?P<assignment_id>.*)", "(?P<student_id>.*)", escape=True)
@@ -239,81 +222,44 @@ class KitAutograde(Autograde):
         self.run_post_convert_hook()
 
 
-class _SchemaCheckedOnce:
-    """Stands for the `jsonschema` module in nbgrader's metadata validator: the same validation of
-    each cell's metadata, with nbgrader's constant schema checked once instead of once per cell
-    (that check was most of the time of CheckCellMetadata)."""
+class _CompiledSchema:
+    """Stands for the `jsonschema` module in nbgrader's metadata validator: each cell's metadata
+    is checked against nbgrader's schema compiled once with fastjsonschema (as nbformat checks
+    notebooks); metadata that fails is validated again by jsonschema, whose error is nbgrader's.
+    nbgrader re-reads and re-checks its constant schema for every cell, most of the time of
+    CheckCellMetadata."""
 
     def __init__(self):
+        import fastjsonschema
         import jsonschema
 
-        self._jsonschema = jsonschema
-        self._validators: dict[int, tuple[dict, object]] = {}
+        self._jsonschema, self._fast = jsonschema, fastjsonschema
+        self._by_text: dict[str, object] = {}
+        self._last: tuple[dict | None, object] = (None, None)
 
     def validate(self, instance, schema):
-        entry = self._validators.get(id(schema))
-        if entry is None or entry[0] is not schema:
-            cls = self._jsonschema.validators.validator_for(schema)
-            cls.check_schema(schema)
-            entry = self._validators[id(schema)] = (schema, cls(schema))
-        error = self._jsonschema.exceptions.best_match(entry[1].iter_errors(instance))
-        if error is not None:
-            raise error
+        last_schema, check = self._last
+        if last_schema is not schema:
+            text = json.dumps(schema, sort_keys=True)
+            if text not in self._by_text:
+                self._jsonschema.validators.validator_for(schema).check_schema(schema)
+                self._by_text[text] = self._fast.compile(schema)
+            check = self._by_text[text]
+            self._last = (schema, check)
+        try:
+            check(instance)
+        except self._fast.JsonSchemaException:
+            self._jsonschema.validate(instance, schema)
 
     def __getattr__(self, name):
         return getattr(self._jsonschema, name)
 
 
-_ENGINES: dict = {}
-
-
-def _shared_engine(url, **kwargs):
-    """nbgrader opens a new SQLAlchemy engine for every Gradebook (several per notebook), which
-    throws away the compiled-statement cache each time; in this process they share one engine
-    per URL (same database, same queries; `Gradebook.close` still returns its connections)."""
-    from sqlalchemy import create_engine
-
-    key = (str(url), tuple(sorted(kwargs.items())))
-    if key not in _ENGINES:
-        engine = _ENGINES[key] = create_engine(url, **kwargs)
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _fast_commits)
-    return _ENGINES[key]
-
-
-def _fast_commits(dbapi_connection, _record) -> None:
-    """WAL with synchronous=NORMAL: a commit no longer waits for the disk (nbgrader commits
-    once per cell), and the database stays consistent after a crash; `restore_journal` puts the
-    gradebook back in SQLite's default mode at the end of the run."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def restore_journal(db_url: str) -> None:
-    """Close the shared engines and leave the gradebook in rollback-journal mode, as nbgrader has it."""
-    import sqlite3
-
-    for engine in _ENGINES.values():
-        engine.dispose()
-    _ENGINES.clear()
-    if db_url.startswith("sqlite:///"):
-        with sqlite3.connect(db_url.removeprefix("sqlite:///")) as db:
-            db.execute("PRAGMA journal_mode=DELETE")
-
-
-def _share_engines() -> None:
-    from nbgrader import api
-
-    api.create_engine = _shared_engine
-
-
 def _validate_schema_once() -> None:
     from nbgrader.nbgraderformat import common
 
-    if not isinstance(common.jsonschema, _SchemaCheckedOnce):
-        common.jsonschema = _SchemaCheckedOnce()
+    if not isinstance(common.jsonschema, _CompiledSchema):
+        common.jsonschema = _CompiledSchema()
 
 
 MAX_CELLS = 2000          # the release notebooks have about 30 cells
@@ -371,7 +317,6 @@ def make_converter(course_dir: str, assignment: str, student: str | None = None)
     from sqlalchemy.exc import SAWarning
 
     _validate_schema_once()
-    _share_engines()
 
     warnings.filterwarnings("ignore", category=SAWarning)   # nbgrader's own init_assignment triggers them
     app = AutogradeApp()

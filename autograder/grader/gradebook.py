@@ -1,0 +1,132 @@
+"""nbgrader's own Gradebook, opened once for the run instead of once per `with` block.
+
+nbgrader's autograde opens a `Gradebook` about six times per notebook (each one a new engine,
+a schema check, a course check, a connection) and commits once per cell. In the kit's process,
+while `run_gradebooks()` is active, every `Gradebook(url, course)` that nbgrader's preprocessors
+and converter create is one `RunGradebook` per (url, course): nbgrader's class, same queries,
+same rows, where
+
+- an outermost `with gradebook:` block is one transaction (committed when the block ends,
+  rolled back if it raises): the per-cell `commit()` calls inside it only flush;
+- the source cells of the assignment, which autograde never changes, are read once, as
+  read-only snapshots of their columns (`find_source_cell`, `find_graded_cell`);
+- SQLite runs in WAL mode with `synchronous=NORMAL` during the run (a commit does not wait for
+  the disk; the database stays consistent after a crash), put back in rollback-journal mode,
+  nbgrader's, at the end.
+"""
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from types import SimpleNamespace
+
+from sqlalchemy import create_engine, event, inspect
+
+from nbgrader import api
+from nbgrader.api import Gradebook
+
+# nbgrader's modules that open gradebooks during autograde, each holding its own name for the class
+_USERS = ("nbgrader.converters.autograde", "nbgrader.preprocessors.overwritecells",
+          "nbgrader.preprocessors.overwritekernelspec", "nbgrader.preprocessors.saveautogrades",
+          "nbgrader.preprocessors.latesubmissions", "autograder.grader.nbgrader_pass")
+
+
+class _DeferredCommits:
+    """The gradebook's session as nbgrader's code sees it: `commit()` inside a block flushes."""
+
+    def __init__(self, gradebook: "RunGradebook"):
+        self._gradebook = gradebook
+
+    def commit(self) -> None:
+        session = self._gradebook.session
+        session.flush() if self._gradebook.depth else session.commit()
+
+    def __getattr__(self, name):
+        return getattr(self._gradebook.session, name)
+
+
+class RunGradebook(Gradebook):
+    def __init__(self, db_url: str, course_id: str = "default_course", authenticator=None):
+        super().__init__(db_url, course_id, authenticator)
+        self.session, self.depth = self.db, 0
+        self.db = _DeferredCommits(self)
+        self._snapshots: dict = {}
+
+    def __enter__(self) -> "RunGradebook":
+        self.depth += 1
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        self.depth -= 1
+        if self.depth == 0:
+            self.session.rollback() if exc_type is not None else self.session.commit()
+
+    def close(self) -> None:
+        if self.depth == 0:
+            self.session.remove()
+
+    def find_source_cell(self, name: str, notebook: str, assignment: str):
+        return self._snapshot("source", super().find_source_cell, name, notebook, assignment)
+
+    def find_graded_cell(self, name: str, notebook: str, assignment: str):
+        return self._snapshot("graded", super().find_graded_cell, name, notebook, assignment)
+
+    def _snapshot(self, kind: str, find, *key):
+        """The columns of a row that autograde only reads, fetched once (a miss is not cached)."""
+        if (kind, *key) not in self._snapshots:
+            row = find(*key)
+            columns = {c.key: getattr(row, c.key) for c in inspect(row).mapper.column_attrs}
+            self._snapshots[(kind, *key)] = SimpleNamespace(**columns)
+        return self._snapshots[(kind, *key)]
+
+
+@contextlib.contextmanager
+def run_gradebooks(db_url: str):
+    """While active, nbgrader's `Gradebook(...)` in this process is the run's `RunGradebook`."""
+    opened: dict[tuple, RunGradebook] = {}
+    engines: dict = {}
+
+    def shared_engine(url, **kwargs):
+        key = (str(url), tuple(sorted(kwargs.items())))
+        if key not in engines:
+            engine = engines[key] = create_engine(url, **kwargs)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _fast_commits)
+        return engines[key]
+
+    def gradebook(url: str, course_id: str = "default_course", authenticator=None) -> RunGradebook:
+        if (url, course_id) not in opened:
+            opened[(url, course_id)] = RunGradebook(url, course_id, authenticator)
+        return opened[(url, course_id)]
+
+    import importlib
+
+    modules = [importlib.import_module(name) for name in _USERS]
+    saved = [(m, m.Gradebook) for m in modules] + [(api, api.create_engine)]
+    for module in modules:
+        module.Gradebook = gradebook
+    api.create_engine = shared_engine
+    try:
+        yield
+    finally:
+        for module, original in saved:
+            setattr(module, "create_engine" if module is api else "Gradebook", original)
+        for gb in opened.values():
+            gb.depth = 0
+            gb.close()
+        for engine in engines.values():
+            engine.dispose()
+        _restore_journal(db_url)
+
+
+def _fast_commits(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _restore_journal(db_url: str) -> None:
+    if db_url.startswith("sqlite:///"):
+        with sqlite3.connect(db_url.removeprefix("sqlite:///")) as db:
+            db.execute("PRAGMA journal_mode=DELETE")
