@@ -107,6 +107,7 @@ class Worker:
         self.index, self.kit, self.bwrap, self.limits = index, kit, bwrap, limits
         self.proc: subprocess.Popen | None = None
         self._scratch: str | None = None
+        self._ready = False
 
     def start(self) -> None:
         env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
@@ -124,14 +125,21 @@ class Worker:
                                      env=env, cwd="/", start_new_session=True)
 
     def wait_ready(self) -> None:
+        if self._ready:
+            return
         ready = read_message(self.proc.stdout.fileno(), 1 << 20)
         if not ready or not ready.get("ready"):
             raise ObserverFailed("the sandbox's warm parent did not start")
+        self._ready = True
 
     def run(self, job: dict) -> dict:
         if self.proc is None or self.proc.poll() is not None:
             self.start()
+        try:
             self.wait_ready()
+        except (OSError, ValueError, ObserverFailed) as exc:
+            self.stop()
+            return {"ok": False, "error": str(exc)}
         limits = {**self.limits.__dict__, "uid": BASE_UID + self.index if os.getuid() == 0 else None,
                   "namespace": bool(self.bwrap)}
         body = json.dumps(job, allow_nan=False).encode()
@@ -171,6 +179,7 @@ class Worker:
                 except OSError:
                     pass
             self.proc = None
+            self._ready = False
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
@@ -178,9 +187,10 @@ class Worker:
 
 class SandboxPool:
     """`jobs` warm parents. `observe(step, cells, tirage)` is thread-safe: each call takes a free
-    worker. Use as a context manager, or call `close()`."""
+    worker. Use as a context manager, or call `close()`. With `wait=False` the parents warm up
+    while the caller goes on; each is waited for at its first job."""
 
-    def __init__(self, jobs: int = 2, limits: Limits | None = None, isolate: bool = True):
+    def __init__(self, jobs: int = 2, limits: Limits | None = None, isolate: bool = True, wait: bool = True):
         self.limits = limits or Limits()
         self.bwrap = bwrap_path() if isolate else None
         if isolate and self.bwrap is None:
@@ -192,9 +202,9 @@ class SandboxPool:
         self._lock = threading.Condition()
         for worker in self.workers:
             worker.start()
-        for worker in self.workers:
-            worker.wait_ready()
         atexit.register(self.close)
+        for worker in self.workers if wait else ():
+            worker.wait_ready()
 
     @property
     def isolated(self) -> bool:

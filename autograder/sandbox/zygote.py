@@ -330,6 +330,9 @@ def main() -> None:
     warm_up()
     job_buf = bytearray(int(os.environ.get("KIT_JOB_BYTES", 64 * 1024**2)))
     result_buf = bytearray(int(os.environ.get("KIT_RESULT_BYTES", 32 * 1024**2)))
+    import gc
+    gc.collect()
+    gc.freeze()
     write_message(control_out, {"ready": True, "pid": os.getpid()})
     while True:
         limits = read_message(control_in, 1 << 20)
