@@ -100,40 +100,87 @@ def _observation(frame: bytes | None) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-class Worker:
-    """One warm parent; `run(job)` returns the zygote's answer (a dict)."""
+class Sandbox:
+    """One bubblewrap process (or, without bubblewrap, one plain process) whose warm parent
+    imports torch once and serves `slots` workers, each over its own pair of pipes; with several
+    slots each is given PID, IPC and mount namespaces of its own inside (see zygote.main)."""
 
-    def __init__(self, index: int, kit: Path, bwrap: str | None, limits: Limits):
-        self.index, self.kit, self.bwrap, self.limits = index, kit, bwrap, limits
-        self.proc: subprocess.Popen | None = None
-        self._scratch: str | None = None
-        self._ready = False
-
-    def start(self) -> None:
+    def __init__(self, slots: int, kit: Path, bwrap: str | None, limits: Limits):
         env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
-               "LANG": "C.UTF-8", "KIT_SCRATCH_SIZE": self.limits.scratch_size,
-               "KIT_RESULT_BYTES": str(self.limits.result_bytes), "KIT_JOB_BYTES": str(self.limits.job_bytes)}
-        if self.bwrap:
-            cmd = _bwrap_command(self.bwrap, self.kit)
+               "LANG": "C.UTF-8", "KIT_SCRATCH_SIZE": limits.scratch_size,
+               "KIT_RESULT_BYTES": str(limits.result_bytes), "KIT_JOB_BYTES": str(limits.job_bytes)}
+        self.scratch: str | None = None
+        if bwrap:
+            cmd = _bwrap_command(bwrap, kit)
             env.update(KIT_NAMESPACE="1", KIT_SCRATCH="/scratch", MPLCONFIGDIR="/tmp", HOME="/tmp")
         else:
-            self._scratch = tempfile.mkdtemp(prefix="kit-scratch-")
-            os.chmod(self._scratch, 0o755)
-            cmd = [sys.executable, "-I", "-c", BOOT.replace("/kit", str(self.kit))]
-            env.update(KIT_SCRATCH=self._scratch, MPLCONFIGDIR=self._scratch, HOME=self._scratch)
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=env, cwd="/", start_new_session=True)
+            self.scratch = tempfile.mkdtemp(prefix="kit-scratch-")
+            os.chmod(self.scratch, 0o755)
+            cmd = [sys.executable, "-I", "-c", BOOT.replace("/kit", str(kit))]
+            env.update(KIT_SCRATCH=self.scratch, MPLCONFIGDIR=self.scratch, HOME=self.scratch)
+        to_slots, from_slots = [os.pipe() for _ in range(slots)], [os.pipe() for _ in range(slots)]
+        theirs = [fd for (r, _), (_, w) in zip(to_slots, from_slots) for fd in (r, w)]
+        env["KIT_SLOTS"] = ",".join(f"{r}:{w}" for (r, _), (_, w) in zip(to_slots, from_slots))
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL, env=env, cwd="/", start_new_session=True,
+                                         pass_fds=theirs)
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        self.channels = [(w, r) for (_, w), (r, _) in zip(to_slots, from_slots)]   # (to the slot, from it)
+
+    def close_slot(self, slot: int) -> None:
+        """The slot's pipes closed (it sees the end of its input and exits), never twice."""
+        for fd in self.channels[slot]:
+            if fd >= 0:
+                os.close(fd)
+        self.channels[slot] = (-1, -1)
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.proc.pid, 9)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        for slot in range(len(self.channels)):
+            self.close_slot(slot)
+        self.channels = []
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+class Worker:
+    """One slot of a sandbox; `run(job)` returns the zygote's answer (a dict). A worker whose
+    slot fails leaves the shared sandbox and goes on in a sandbox of its own."""
+
+    def __init__(self, index: int, kit: Path, bwrap: str | None, limits: Limits,
+                 sandbox: Sandbox | None = None, slot: int = 0):
+        self.index, self.kit, self.bwrap, self.limits = index, kit, bwrap, limits
+        self.sandbox, self.slot, self.own = sandbox, slot, False
+        self._ready = False
+
+    @property
+    def _to(self) -> int:
+        return self.sandbox.channels[self.slot][0]
+
+    @property
+    def _from(self) -> int:
+        return self.sandbox.channels[self.slot][1]
+
+    def start(self) -> None:
+        self.sandbox, self.slot, self.own, self._ready = Sandbox(1, self.kit, self.bwrap, self.limits), 0, True, False
 
     def wait_ready(self) -> None:
         if self._ready:
             return
-        ready = read_message(self.proc.stdout.fileno(), 1 << 20)
+        ready = read_message(self._from, 1 << 20)
         if not ready or not ready.get("ready"):
             raise ObserverFailed("the sandbox's warm parent did not start")
         self._ready = True
 
     def run(self, job: dict) -> dict:
-        if self.proc is None or self.proc.poll() is not None:
+        if self.sandbox is None or not self.sandbox.channels:
             self.start()
         try:
             self.wait_ready()
@@ -146,14 +193,14 @@ class Worker:
         if len(body) > self.limits.job_bytes:
             return {"ok": False, "error": f"the notebook is too large to be graded ({len(body) >> 20} MiB)"}
         try:
-            write_message(self.proc.stdin.fileno(), limits)
-            write_frame(self.proc.stdin.fileno(), body)
-            ready, _, _ = select.select([self.proc.stdout], [], [], self.limits.wall_seconds + 30)
+            write_message(self._to, limits)
+            write_frame(self._to, body)
+            ready, _, _ = select.select([self._from], [], [], self.limits.wall_seconds + 30)
             if not ready:
                 raise OSError("the sandbox's warm parent stopped answering")
-            answer = read_message(self.proc.stdout.fileno(), 1 << 20)
+            answer = read_message(self._from, 1 << 20)
             if answer and answer.get("ok"):
-                answer["observation"] = _observation(read_frame(self.proc.stdout.fileno(), self.limits.result_bytes))
+                answer["observation"] = _observation(read_frame(self._from, self.limits.result_bytes))
         except (OSError, ValueError) as exc:
             answer = None
             problem = str(exc)
@@ -167,22 +214,10 @@ class Worker:
         return answer
 
     def stop(self) -> None:
-        if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, 9)
-            except (ProcessLookupError, PermissionError):
-                pass
-            self.proc.wait()
-            for stream in (self.proc.stdin, self.proc.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-            self.proc = None
-            self._ready = False
-        if self._scratch:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
+        """Leave the sandbox: kill it if it is this worker's own, else close this slot's pipes."""
+        if self.sandbox is not None:
+            self.sandbox.stop() if self.own else self.sandbox.close_slot(self.slot)
+            self.sandbox, self._ready = None, False
 
 
 class SandboxPool:
@@ -197,11 +232,11 @@ class SandboxPool:
             warnings.warn("bubblewrap (bwrap) is not available: student code runs WITHOUT filesystem, network "
                           "and PID isolation (rlimits and a separate process only)", RuntimeWarning, stacklevel=2)
         self.kit = _kit_copy()
-        self.workers = [Worker(i, self.kit, self.bwrap, self.limits) for i in range(max(1, jobs))]
+        jobs = max(1, jobs)
+        self.shared = Sandbox(jobs, self.kit, self.bwrap, self.limits)
+        self.workers = [Worker(i, self.kit, self.bwrap, self.limits, self.shared, i) for i in range(jobs)]
         self._free = list(self.workers)
         self._lock = threading.Condition()
-        for worker in self.workers:
-            worker.start()
         atexit.register(self.close)
         for worker in self.workers if wait else ():
             worker.wait_ready()
@@ -232,7 +267,9 @@ class SandboxPool:
 
     def close(self) -> None:
         for worker in self.workers:
-            worker.stop()
+            if worker.own:
+                worker.stop()
+        self.shared.stop()
         shutil.rmtree(self.kit, ignore_errors=True)
 
     def __enter__(self):

@@ -246,9 +246,9 @@ def _check(buf: bytearray, size: int, token: bytes) -> memoryview:
     return memoryview(buf)[HEADER.size + len(token):size]
 
 
-def run_job(job: memoryview, limits: dict, result_buf: bytearray, control_out: int) -> None:
+def run_job(job: memoryview, limits: dict, result_buf, control_out: int, slot: int = 0) -> None:
     """Fork a child for one notebook, wait for it, kill what it left, answer the grader."""
-    workdir = os.path.join(SCRATCH, "job")
+    workdir = os.path.join(SCRATCH, f"job{slot}")
     shutil.rmtree(workdir, ignore_errors=True)
     os.mkdir(workdir, 0o700)
     if limits.get("uid") is not None and os.getuid() == 0:
@@ -310,36 +310,129 @@ def _exit_detail(status: int) -> str:
     return ""
 
 
-def _mount_scratch(size: str) -> None:
-    """A size-bounded tmpfs for the scratch folder, when we may mount (inside bubblewrap)."""
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x08000000, 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+
+
+def _libc():
     import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _mount(source: bytes | None, target: str, fstype: bytes | None, flags: int, data: bytes | None) -> None:
+    import ctypes
+
+    if _libc().mount(source, target.encode(), fstype, flags, data) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
+
+
+def _mount_scratch(size: str) -> None:
+    """A size-bounded tmpfs for the scratch folder, when we may mount (inside bubblewrap)."""
     os.makedirs(SCRATCH, exist_ok=True)
-    libc.mount(b"tmpfs", SCRATCH.encode(), b"tmpfs", 0, f"size={size},mode=0755".encode())
+    try:
+        _mount(b"tmpfs", SCRATCH, b"tmpfs", 0, f"size={size},mode=0755".encode())
+    except OSError:
+        pass
 
 
-def main() -> None:
-    control_in, control_out = os.dup(0), os.dup(1)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    os.dup2(devnull, 1)
-    if os.environ.get("KIT_NAMESPACE") == "1":
-        _mount_scratch(os.environ.get("KIT_SCRATCH_SIZE", "256m"))
-        _no_sysv_ipc()
-    warm_up()
-    job_buf = bytearray(int(os.environ.get("KIT_JOB_BYTES", 64 * 1024**2)))
-    result_buf = bytearray(int(os.environ.get("KIT_RESULT_BYTES", 32 * 1024**2)))
-    import gc
-    gc.collect()
-    gc.freeze()
+def _own_namespaces(size: str) -> None:
+    """Make the calling slot a sandbox of its own inside the shared one: new PID, IPC and mount
+    namespaces, whose PID 1 is the child this returns in (the parent waits for it, then exits);
+    a /proc showing that namespace only, its own scratch and /dev/shm tmpfs, no SysV IPC."""
+    import ctypes
+
+    if _libc().unshare(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"unshare: {os.strerror(errno)}")
+    pid = os.fork()
+    if pid:
+        os.waitpid(pid, 0)
+        os._exit(0)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    os.makedirs(SCRATCH, exist_ok=True)
+    _mount(b"tmpfs", SCRATCH, b"tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=0755".encode())
+    if os.path.isdir("/dev/shm"):
+        _mount(b"tmpfs", "/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777".encode())
+    _no_sysv_ipc()
+
+
+def _channels() -> list[tuple[int, int]]:
+    """(control in, control out) of each slot: `KIT_SLOTS="in:out,in:out"`, else stdin/stdout."""
+    spec = os.environ.get("KIT_SLOTS")
+    if not spec:
+        return [(os.dup(0), os.dup(1))]
+    return [(int(a), int(b)) for a, b in (pair.split(":") for pair in spec.split(","))]
+
+
+def _serve(slot: int, control_in: int, control_out: int) -> None:
+    """The job loop of one slot: its own buffers (mapped, untouched pages cost a fork nothing),
+    jobs one at a time."""
+    import mmap
+
+    private = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS     # a child gets a copy, never the slot's own pages
+    job_buf = mmap.mmap(-1, int(os.environ.get("KIT_JOB_BYTES", 64 * 1024**2)), flags=private)
+    result_buf = mmap.mmap(-1, int(os.environ.get("KIT_RESULT_BYTES", 32 * 1024**2)), flags=private)
     write_message(control_out, {"ready": True, "pid": os.getpid()})
     while True:
         limits = read_message(control_in, 1 << 20)
         if limits is None:
             return
         job = read_frame(control_in, len(job_buf), into=job_buf)
-        run_job(job, limits, result_buf, control_out)
+        run_job(job, limits, result_buf, control_out, slot)
+
+
+def _close_other_channels(channels: list[tuple[int, int]], mine: tuple[int, int]) -> None:
+    for other in channels:
+        if other != mine:
+            os.close(other[0])
+            os.close(other[1])
+
+
+def main() -> None:
+    """Import once, then fork one slot per channel; with several slots and KIT_NAMESPACE=1, each
+    slot gets namespaces of its own (`_own_namespaces`), as one sandbox per slot would."""
+    import gc
+
+    channels = _channels()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    namespace = os.environ.get("KIT_NAMESPACE") == "1"
+    size = os.environ.get("KIT_SCRATCH_SIZE", "256m")
+    nested = namespace and len(channels) > 1
+    if namespace and not nested:
+        _mount_scratch(size)
+        _no_sysv_ipc()
+    warm_up()
+    gc.collect()
+    gc.freeze()          # a child's full collection would otherwise walk (and copy) every inherited object
+    if not nested:
+        for slot, channel in enumerate(channels[1:], start=1):   # unsandboxed: slots share this process
+            if os.fork() == 0:
+                _close_other_channels(channels, channel)
+                _serve(slot, *channel)
+                os._exit(0)
+        _close_other_channels(channels, channels[0])
+        return _serve(0, *channels[0])
+    for slot, channel in enumerate(channels):
+        if os.fork() == 0:
+            try:
+                _close_other_channels(channels, channel)
+                _own_namespaces(size)
+                _serve(slot, *channel)
+            finally:
+                os._exit(0)
+    for channel in channels:
+        os.close(channel[0])
+        os.close(channel[1])
+    while True:
+        try:
+            os.wait()
+        except ChildProcessError:
+            return
 
 
 if __name__ == "__main__":

@@ -1,0 +1,64 @@
+"""The pool's workers share one sandbox (torch imported once) but each slot has namespaces of its
+own: two notebooks observed at the same time, in two slots, must not see, signal or read each
+other (processes, /dev/shm, scratch files, SysV IPC)."""
+from __future__ import annotations
+
+import secrets
+import threading
+
+import pytest
+
+from autograder.draws import draw
+from autograder.observe import Cell
+from autograder.sandbox import Limits, SandboxPool
+from autograder.sandbox.pool import bwrap_path
+
+MARK = secrets.token_hex(8)
+
+WRITER = f"""
+import os, time
+open('/dev/shm/{MARK}', 'w').write('{MARK}')
+open('{MARK}.txt', 'w').write('{MARK}')
+time.sleep(1.5)
+raise RuntimeError("writer pid %d sees %s" % (os.getpid(), sorted(os.listdir('/proc'), key=str)[:3]))
+"""
+
+READER = f"""
+import glob, os, signal, time
+time.sleep(0.5)
+found = [p for p in glob.glob('/dev/shm/*') + glob.glob('/scratch/**', recursive=True) + glob.glob('/tmp/**', recursive=True)
+         if '{MARK}' in p]
+others = [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]
+killed = []
+for pid in others:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+    except OSError:
+        pass
+raise RuntimeError("found %r, killed %r" % (found, killed))
+"""
+
+
+def _message(answer: dict) -> str:
+    assert answer.get("ok"), answer
+    return answer["observation"]["runs"][0]["errors"][0]["message"]
+
+
+@pytest.mark.skipif(bwrap_path() is None, reason="needs bubblewrap: without it there are no slots' namespaces")
+def test_two_slots_observing_at_once_cannot_reach_each_other():
+    with SandboxPool(jobs=2, limits=Limits(wall_seconds=30, cpu_seconds=30)) as pool:
+        assert pool.isolated
+        tirage = draw("etape1", seed=secrets.randbelow(1000))
+        answers: dict[str, dict] = {}
+        writer = threading.Thread(target=lambda: answers.update(
+            writer=pool.run("etape1", [Cell(WRITER, "avant", "solution")], tirage)))
+        writer.start()
+        answers["reader"] = pool.run("etape1", [Cell(READER, "avant", "solution")], tirage)
+        writer.join()
+        again = pool.run("etape1", [Cell("x = 1", "avant", "solution")], tirage)
+    read, wrote = _message(answers["reader"]), _message(answers["writer"])
+    assert "writer pid" in wrote, f"the writer, in the other slot, was disturbed: {wrote}"
+    assert "found []" in read, f"a notebook saw files of the notebook running in the other slot: {read}"
+    assert "killed []" in read, f"a notebook could signal processes outside its own: {read}"
+    assert again.get("ok"), f"both slots must still serve after that: {again}"
