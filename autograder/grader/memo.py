@@ -43,8 +43,3 @@ def memoize_reference() -> None:
         if not getattr(fn, "kit_memoized", False):
             setattr(reference, name, _memo(fn))
 
-
-def warm_reference() -> None:
-    """Import torch and run the reference once (about 3 s), meant for a background thread while
-    nbgrader's bookkeeping starts, rather than in the middle of the first step-4 decision."""
-    reference.initial_linear(0)

@@ -7,6 +7,9 @@ student's numbers follow one, name that mistake.
 from __future__ import annotations
 
 import math
+import operator
+import random
+import struct
 
 LINE_VARIANTS = {
     "correct": "the lesson's gradient descent",
@@ -81,14 +84,42 @@ def affine_descent(X, Y, w0, b0, learning_rate, n_iters, variant="correct"):
     return w, b, L
 
 
-def initial_linear(seed: int, in_features: int = 1, out_features: int = 1):
-    """The weight and bias that `torch.manual_seed(seed); nn.Linear(...)` starts from."""
-    import torch
+def _float32(value: float) -> float:
+    return struct.unpack("f", struct.pack("f", value))[0]
 
-    state = torch.random.get_rng_state()
-    try:
-        torch.manual_seed(seed)
-        layer = torch.nn.Linear(in_features, out_features)
-        return layer.weight.detach().double().flatten().tolist(), layer.bias.detach().double().tolist()
-    finally:
-        torch.random.set_rng_state(state)
+
+def _torch_mt19937(seed: int) -> random.Random:
+    """A Mersenne Twister seeded as `torch.manual_seed(seed)` seeds torch's CPU generator: torch
+    keeps the seed modulo 2**32 and uses the reference init_genrand, not Python's init_by_array."""
+    if not -2**63 <= seed < 2**64:
+        raise ValueError(f"torch.manual_seed accepts -2**63 <= seed < 2**64, not {seed}")
+    state = [seed % 2**32]
+    for i in range(1, 624):
+        state.append((1812433253 * (state[-1] ^ (state[-1] >> 30)) + i) % 2**32)
+    generator = random.Random()
+    generator.setstate((3, (*state, 624), None))
+    return generator
+
+
+def _torch_uniform(generator: random.Random, count: int, bound: float) -> list[float]:
+    """`tensor.uniform_(-bound, bound)` of a float32 CPU tensor: one 32-bit draw per element, in order."""
+    high = _float32(bound)
+    if math.frexp(high)[0] != 0.5:
+        # Only a power-of-two bound makes torch's float32 x * (high - low) + low exact; otherwise its
+        # result depends on the CPU it runs on (rounded once with fused multiply-add, twice without).
+        raise ValueError(f"uniform bound {high} is not a power of two: torch's result is CPU-dependent")
+    return [(generator.getrandbits(32) % 2**24) * 2**-24 * (2 * high) - high for _ in range(count)]
+
+
+def initial_linear(seed: int, in_features: int = 1, out_features: int = 1):
+    """The weight (flattened row by row) and bias that `torch.manual_seed(seed); nn.Linear(...)`
+    starts from on CPU, computed without torch. in_features must be a power of 4 (1, 4, 16...)."""
+    seed, in_features, out_features = operator.index(seed), operator.index(in_features), operator.index(out_features)
+    if in_features < 1 or out_features < 1:
+        raise ValueError("nn.Linear needs at least one input and one output feature")
+    generator = _torch_mt19937(seed)
+    # init.kaiming_uniform_(weight, a=math.sqrt(5)), term by term as torch.nn.init computes it.
+    gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))
+    weight = _torch_uniform(generator, out_features * in_features, math.sqrt(3.0) * (gain / math.sqrt(in_features)))
+    bias = _torch_uniform(generator, out_features, 1 / math.sqrt(in_features))
+    return weight, bias
