@@ -10,6 +10,10 @@ same rows, where
   rolled back if it raises): the per-cell `commit()` calls inside it only flush;
 - the source cells of the assignment, which autograde never changes, are read once, as
   read-only snapshots of their columns (`find_source_cell`, `find_graded_cell`);
+- inside a block, `find_grade` and `find_comment` (SaveAutoGrades calls one per cell) are served
+  from one query per submission notebook that loads all its Grade (Comment) rows: the same
+  session objects nbgrader's query returns, kept until the block ends; a name not among them is
+  left to nbgrader's method (which raises MissingEntry as before);
 - SQLite runs in WAL mode with `synchronous=NORMAL` during the run (a commit does not wait for
   the disk; the database stays consistent after a crash), put back in rollback-journal mode,
   nbgrader's, at the end.
@@ -23,7 +27,8 @@ from types import SimpleNamespace
 from sqlalchemy import create_engine, event, inspect
 
 from nbgrader import api
-from nbgrader.api import Gradebook
+from nbgrader.api import (Assignment, BaseCell, Comment, Grade, Gradebook, Notebook, Student,
+                          SubmittedAssignment, SubmittedNotebook)
 
 # nbgrader's modules that open gradebooks during autograde, each holding its own name for the class
 _USERS = ("nbgrader.converters.autograde", "nbgrader.preprocessors.overwritecells",
@@ -51,6 +56,7 @@ class RunGradebook(Gradebook):
         self.session, self.depth = self.db, 0
         self.db = _DeferredCommits(self)
         self._snapshots: dict = {}
+        self._rows: dict = {}      # (Grade or Comment, notebook, assignment, student) -> {cell name: row}
 
     def __enter__(self) -> "RunGradebook":
         self.depth += 1
@@ -59,6 +65,7 @@ class RunGradebook(Gradebook):
     def __exit__(self, exc_type, exc_value, traceback) -> None:
         self.depth -= 1
         if self.depth == 0:
+            self._rows.clear()
             self.session.rollback() if exc_type is not None else self.session.commit()
 
     def close(self) -> None:
@@ -70,6 +77,36 @@ class RunGradebook(Gradebook):
 
     def find_graded_cell(self, name: str, notebook: str, assignment: str):
         return self._snapshot("graded", super().find_graded_cell, name, notebook, assignment)
+
+    def find_grade(self, grade_cell: str, notebook: str, assignment: str, student: str):
+        return self._in_notebook(Grade, ("GradeCell", "TaskCell"), super().find_grade,
+                                 grade_cell, notebook, assignment, student)
+
+    def find_comment(self, solution_cell: str, notebook: str, assignment: str, student: str):
+        return self._in_notebook(Comment, ("SolutionCell", "TaskCell"), super().find_comment,
+                                 solution_cell, notebook, assignment, student)
+
+    def _in_notebook(self, model, cell_types: tuple, find, name: str, *submission):
+        """The `model` row of cell `name` in a submitted notebook, from one query per notebook and
+        block over the cell types nbgrader's `find` looks in (the first type wins a shared name)."""
+        if not self.depth:
+            return find(name, *submission)
+        key = (model, *submission)
+        if key not in self._rows:
+            notebook, assignment, student = submission
+            rows = self.session.query(model, BaseCell.name) \
+                .join(BaseCell, BaseCell.id == model.cell_id) \
+                .join(SubmittedNotebook, SubmittedNotebook.id == model.notebook_id) \
+                .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id) \
+                .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id) \
+                .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id) \
+                .join(Student, Student.id == SubmittedAssignment.student_id) \
+                .filter(BaseCell.type.in_(cell_types), Notebook.name == notebook,
+                        Assignment.name == assignment, Student.id == student) \
+                .order_by(BaseCell.type == cell_types[0])    # nbgrader's first choice last: it wins
+            self._rows[key] = {cell: row for row, cell in rows}
+        row = self._rows[key].get(name)
+        return row if row is not None else find(name, *submission)
 
     def _snapshot(self, kind: str, find, *key):
         """The columns of a row that autograde only reads, fetched once (a miss is not cached)."""
