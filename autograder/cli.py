@@ -119,11 +119,12 @@ def cmd_table(args) -> int:
 
 def cmd_autograde(args) -> int:
     """The kit's fast isolated grader over submitted/, written as `nbgrader autograde` writes."""
-    from .grader.autograde import autograde_class
-    from .grader.summary import summary
+    from .grader.autograde import autograde_class   # no nbgrader yet: the sandbox starts first
 
     course_dir = Path(args.course_dir).resolve()
     report = autograde_class(course_dir, args.assignment, student=args.student, jobs=args.jobs)
+    from .grader.summary import summary
+
     _say(summary(course_dir, report))
     return 0
 

@@ -88,6 +88,7 @@ class _Pipeline:
         self.pool, self.converter, self.progress, self.report = pool, converter, progress, report
         self.executor = ThreadPoolExecutor(max_workers=max(1, jobs))
         self.pending: dict[Future, tuple[Submitted, str, list[str], dict]] = {}
+        self.first_observed: float | None = None
 
     def submit(self, item: Submitted) -> None:
         try:
@@ -120,6 +121,7 @@ class _Pipeline:
         for future in done:
             item, step, grade_ids, tirage = self.pending.pop(future)
             answer = future.result()
+            self.first_observed = self.first_observed or time.monotonic()
             decisions, problem = decide_answer(step, grade_ids, tirage, answer)
             self._record(item, Graded(item.student, item.notebook, decisions, problem, answer.get("seconds") or 0.0,
                                       answer.get("cpu_seconds") or 0.0))
@@ -146,9 +148,10 @@ def _count_notebooks(converter) -> int:
 def autograde_class(course_dir, assignment: str, student: str | None = None, jobs: int = 2,
                     limits: Limits | None = None, stream=None) -> ClassReport:
     """Grade `submitted/` of `course_dir` for `assignment` (one student, or all)."""
+    start = time.monotonic()
     stream = stream if stream is not None else sys.stderr
     course_dir = Path(course_dir).resolve()
-    pool = SandboxPool(jobs, limits, wait=False)   # the warm parents import torch while nbgrader loads here
+    pool = SandboxPool(jobs, limits, wait=False)   # the sandbox imports torch while nbgrader loads here
     from .gradebook import run_gradebooks
     from .nbgrader_pass import make_converter
 
@@ -158,7 +161,6 @@ def autograde_class(course_dir, assignment: str, student: str | None = None, job
     os.chdir(course_dir)
     pipeline = None
     try:
-        start = time.monotonic()
         converter = make_converter(str(course_dir), assignment, student)
         with run_gradebooks(converter.coursedir.db_url):
             pipeline = _Pipeline(pool, converter, jobs, Progress(_count_notebooks(converter), "grading", stream),
@@ -173,6 +175,8 @@ def autograde_class(course_dir, assignment: str, student: str | None = None, job
                 converter.finish(assignment_id, student_id)
         report.isolated = pool.isolated
         report.seconds = {"total": time.monotonic() - start}
+        if pipeline.first_observed:
+            report.seconds["until the first notebook was graded"] = pipeline.first_observed - start
     finally:
         if pipeline is not None:
             pipeline.close()

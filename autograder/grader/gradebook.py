@@ -7,7 +7,7 @@ and converter create is one `RunGradebook` per (url, course): nbgrader's class, 
 same rows, where
 
 - an outermost `with gradebook:` block is one transaction (committed when the block ends,
-  rolled back if it raises): the per-cell `commit()` calls inside it only flush;
+  rolled back if it raises): the per-cell `commit()` calls inside it wait for its end;
 - the source cells of the assignment, which autograde never changes, are read once, as
   read-only snapshots of their columns (`find_source_cell`, `find_graded_cell`);
 - inside a block, `find_grade` and `find_comment` (SaveAutoGrades calls one per cell) are served
@@ -37,14 +37,15 @@ _USERS = ("nbgrader.converters.autograde", "nbgrader.preprocessors.overwritecell
 
 
 class _DeferredCommits:
-    """The gradebook's session as nbgrader's code sees it: `commit()` inside a block flushes."""
+    """The gradebook's session as nbgrader's code sees it: `commit()` inside a block waits for
+    the block's end (queries still see the pending changes: the session flushes before each)."""
 
     def __init__(self, gradebook: "RunGradebook"):
         self._gradebook = gradebook
 
     def commit(self) -> None:
-        session = self._gradebook.session
-        session.flush() if self._gradebook.depth else session.commit()
+        if not self._gradebook.depth:
+            self._gradebook.session.commit()
 
     def __getattr__(self, name):
         return getattr(self._gradebook.session, name)

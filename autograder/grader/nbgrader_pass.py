@@ -18,7 +18,7 @@ import warnings
 import re
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbformat.v4 import new_output
+from nbformat import from_dict
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import AutogradeApp
@@ -35,7 +35,8 @@ PASSED_TEXT = "Vérification cachée « {grade_id} » réussie.\n"
 
 class WriteDecisions(NbGraderPreprocessor):
     """Give each test cell the output that its decision stands for: an AssertionError with the
-    French message when it fails, a short line on stdout when it passes."""
+    French message when it fails, a short line on stdout when it passes. (The notebook is
+    validated once the pass is over, not each output as `nbformat.v4.new_output` would.)"""
 
     def preprocess(self, nb, resources):
         self._decisions = {d["grade_id"]: d for d in resources.get("kit_decisions", [])}
@@ -48,11 +49,12 @@ class WriteDecisions(NbGraderPreprocessor):
         decision = self._decisions.get(grade_id) or {
             "passed": False, "ename": "AssertionError", "message": "Cette cellule n'a pas été corrigée."}
         if decision["passed"]:
-            cell.outputs = [new_output("stream", name="stdout", text=PASSED_TEXT.format(grade_id=grade_id))]
+            cell.outputs = [from_dict({"output_type": "stream", "name": "stdout",
+                                       "text": PASSED_TEXT.format(grade_id=grade_id)})]
         else:
             ename = decision["ename"] or "AssertionError"
-            cell.outputs = [new_output("error", ename=ename, evalue=decision["message"],
-                                       traceback=[f"{ename}: {decision['message']}"])]
+            cell.outputs = [from_dict({"output_type": "error", "ename": ename, "evalue": decision["message"],
+                                       "traceback": [f"{ename}: {decision['message']}"]})]
         return cell, resources
 
 
