@@ -310,7 +310,7 @@ def _exit_detail(status: int) -> str:
     return ""
 
 
-CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x08000000, 0x20000000
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x08000000, 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 
 
@@ -338,12 +338,13 @@ def _mount_scratch(size: str) -> None:
 
 
 def _own_namespaces(size: str) -> None:
-    """Make the calling slot a sandbox of its own inside the shared one: new PID, IPC and mount
-    namespaces, whose PID 1 is the child this returns in (the parent waits for it, then exits);
-    a /proc showing that namespace only, its own scratch and /dev/shm tmpfs, no SysV IPC."""
+    """Make the calling slot a sandbox of its own inside the shared one: new PID, IPC, mount and
+    network namespaces (no loopback, no abstract socket shared with another slot), whose PID 1 is
+    the child this returns in (the parent waits for it, then exits); a /proc showing that
+    namespace only, its own scratch and /dev/shm tmpfs, no SysV IPC."""
     import ctypes
 
-    if _libc().unshare(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS) != 0:
+    if _libc().unshare(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET) != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"unshare: {os.strerror(errno)}")
     pid = os.fork()

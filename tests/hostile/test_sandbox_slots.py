@@ -1,6 +1,6 @@
 """The pool's workers share one sandbox (torch imported once) but each slot has namespaces of its
-own: two notebooks observed at the same time, in two slots, must not see, signal or read each
-other (processes, /dev/shm, scratch files, SysV IPC)."""
+own: two notebooks observed at the same time, in two slots, must not see, signal, read or talk to
+each other (processes, /dev/shm, scratch files, sockets)."""
 from __future__ import annotations
 
 import secrets
@@ -16,19 +16,28 @@ from autograder.sandbox.pool import bwrap_path
 MARK = secrets.token_hex(8)
 
 WRITER = f"""
-import os, time
+import os, socket, time
 open('/dev/shm/{MARK}', 'w').write('{MARK}')
 open('{MARK}.txt', 'w').write('{MARK}')
+server = socket.socket(socket.AF_UNIX)
+server.bind('\\0{MARK}')                    # an abstract socket: no file, one per network namespace
+server.listen()
 time.sleep(1.5)
 raise RuntimeError("writer pid %d sees %s" % (os.getpid(), sorted(os.listdir('/proc'), key=str)[:3]))
 """
 
 READER = f"""
-import glob, os, signal, time
+import glob, os, signal, socket, time
 time.sleep(0.5)
 found = [p for p in glob.glob('/dev/shm/*') + glob.glob('/scratch/**', recursive=True) + glob.glob('/tmp/**', recursive=True)
          if '{MARK}' in p]
 others = [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]
+try:
+    client = socket.socket(socket.AF_UNIX)
+    client.connect('\\0{MARK}')
+    talked = True
+except OSError:
+    talked = False
 killed = []
 for pid in others:
     try:
@@ -36,7 +45,7 @@ for pid in others:
         killed.append(pid)
     except OSError:
         pass
-raise RuntimeError("found %r, killed %r" % (found, killed))
+raise RuntimeError("found %r, killed %r, talked %r" % (found, killed, talked))
 """
 
 
@@ -61,4 +70,5 @@ def test_two_slots_observing_at_once_cannot_reach_each_other():
     assert "writer pid" in wrote, f"the writer, in the other slot, was disturbed: {wrote}"
     assert "found []" in read, f"a notebook saw files of the notebook running in the other slot: {read}"
     assert "killed []" in read, f"a notebook could signal processes outside its own: {read}"
+    assert "talked False" in read, f"a notebook reached a socket of the notebook in the other slot: {read}"
     assert again.get("ok"), f"both slots must still serve after that: {again}"
