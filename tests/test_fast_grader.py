@@ -75,6 +75,29 @@ def test_an_unreadable_notebook_costs_that_notebook_only(kit_graded_class):
     assert [(s.notebook, "unreadable" in s.reason) for s in report.skipped] == [(STEPS["etape2"].notebook, True)]
 
 
+def test_a_notebook_nbgrader_cannot_save_does_not_stop_the_class(tmp_path, monkeypatch):
+    from autograder.grader.nbgrader_pass import KitAutograde
+
+    root = make_course(tmp_path)
+    write_class(ROOT, root)
+    save = KitAutograde.save
+
+    def save_fails_on_step_2(self, item, decisions):
+        if item.notebook == STEPS["etape2"].notebook:
+            raise OSError("disque plein (simulated)")
+        return save(self, item, decisions)
+
+    monkeypatch.setattr(KitAutograde, "save", save_fails_on_step_2)
+    report = autograde_class(root, ASSIGNMENT, student="alice_juste", jobs=1, stream=io.StringIO())
+    problems = {g.notebook: g.problem for g in report.graded}
+    assert "could not save" in (problems[STEPS["etape2"].notebook] or ""), problems
+    scores = read_scores(f"sqlite:///{root / 'gradebook.db'}")["alice_juste"]
+    for step in STEPS.values():
+        if step.name != "etape2":
+            got = sum(v[0] for (nb, _), v in scores.items() if nb == step.notebook)
+            assert got == sum(source_points(step).values()), f"{step.name} must still be graded and saved"
+
+
 @pytest.mark.parametrize("student, lost", [("alice_juste", set()),
                                            ("chloe_gradient_somme", {"test_gradient", "test_entrainement"})])
 def test_grade_writes_gradescope_results(tmp_path, student, lost):

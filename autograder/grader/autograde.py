@@ -127,14 +127,20 @@ class _Pipeline:
                                       answer.get("cpu_seconds") or 0.0))
 
     def _record(self, item: Submitted, graded: Graded, readable: bool = True) -> None:
+        """Save one notebook's grades; if nbgrader cannot, say so and go on with the class (what is
+        saved is committed notebook by notebook: nothing already graded is lost)."""
         self.report.graded.append(graded)
-        if not readable:
-            self.converter._zero(item.assignment, item.student, item.notebook)
-        else:
-            self.converter.save(item, [d.to_dict() for d in graded.decisions])
-            if not graded.decisions and not graded.problem:   # nothing to grade: 0, even over an older grade
-                graded.problem = "no test cell left in the notebook (nbgrader metadata removed?): scored 0"
-                self.converter._zero(item.assignment, item.student, item.notebook, remove=False)
+        try:
+            if not readable:
+                self.converter._zero(item.assignment, item.student, item.notebook)
+            else:
+                self.converter.save(item, [d.to_dict() for d in graded.decisions])
+                if not graded.decisions and not graded.problem:   # nothing to grade: 0, even over an older grade
+                    graded.problem = "no test cell left in the notebook (nbgrader metadata removed?): scored 0"
+                    self.converter._zero(item.assignment, item.student, item.notebook, remove=False)
+        except Exception as exc:  # noqa: BLE001  (one notebook's failure must not stop the class)
+            graded.problem = (f"{graded.problem}; " if graded.problem else "") + \
+                f"nbgrader could not save its grades ({type(exc).__name__}: {str(exc)[:200]}): not in the gradebook"
         self.progress.step(f"{item.student}/{item.notebook}")
 
     def close(self) -> None:

@@ -312,6 +312,7 @@ def _exit_detail(status: int) -> str:
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x08000000, 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+MADV_COLLAPSE = 25
 
 
 def _libc():
@@ -385,6 +386,30 @@ def _serve(slot: int, control_in: int, control_out: int) -> None:
         run_job(job, limits, result_buf, control_out, slot)
 
 
+def _collapse_into_huge_pages() -> int:
+    """Back this process's private anonymous memory (the heap that numpy, torch and matplotlib
+    filled) with 2 MiB pages (`MADV_COLLAPSE`, Linux 6.1+): a fork then copies one entry per
+    2 MiB instead of 512 page-table entries, and a child's exit frees as few. A child that
+    writes into such a page still copies only 4 KiB of it. Where the kernel refuses, nothing
+    changes. Returns the number of huge pages made."""
+    import ctypes
+
+    libc = _libc()
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    huge, made = 2 << 20, 0
+    with open("/proc/self/maps") as maps:
+        regions = [line.split() for line in maps]
+    for fields in regions:
+        low, high = (int(x, 16) for x in fields[0].split("-"))
+        named = len(fields) > 5 and fields[5] != "[heap]"
+        if "w" not in fields[1] or "p" not in fields[1] or named:
+            continue
+        start, end = (low + huge - 1) & ~(huge - 1), high & ~(huge - 1)
+        if end - start >= huge and libc.madvise(start, end - start, MADV_COLLAPSE) == 0:
+            made += (end - start) // huge
+    return made
+
+
 def _close_other_channels(channels: list[tuple[int, int]], mine: tuple[int, int]) -> None:
     for other in channels:
         if other != mine:
@@ -410,6 +435,7 @@ def main() -> None:
     warm_up()
     gc.collect()
     gc.freeze()          # a child's full collection would otherwise walk (and copy) every inherited object
+    _collapse_into_huge_pages()
     if not nested:
         for slot, channel in enumerate(channels[1:], start=1):   # unsandboxed: slots share this process
             if os.fork() == 0:

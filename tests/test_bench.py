@@ -1,0 +1,31 @@
+"""`python -m bench.compare`: the benchmark runs end to end and prints what the issue asks for
+(seconds per notebook, the floor, the ratios). Only the kit's side here (`--kit-only`):
+the comparison with nbgrader autograde takes minutes per student and is run by hand."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_prints_the_kit_time_the_floor_and_their_ratio(tmp_path):
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    done = subprocess.run([sys.executable, "-m", "bench.compare", "--students", "2", "--kit-only",
+                           "--keep", str(tmp_path / "work")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert "2 students x 4 notebooks = 8 notebooks" in out, out
+    kit = re.search(r"kit grader: +([0-9.]+) s +([0-9.]+) s/notebook", out)
+    floor = re.search(r"compute floor: +([0-9.]+) s +([0-9.]+) s/notebook", out)
+    ratio = re.search(r"kit / floor: ([0-9.]+)x \(([0-9.]+)x after start-up\)", out)
+    assert kit and floor and ratio, f"a figure is missing from the benchmark's output:\n{out}"
+    assert float(floor[1]) > 0.05, f"the floor must be measured, not zero:\n{out}"
+    low, high = (float(kit[1]) - 0.05) / (float(floor[1]) + 0.05), (float(kit[1]) + 0.05) / (float(floor[1]) - 0.05)
+    assert low - 0.005 <= float(ratio[1]) <= high + 0.005, f"the printed ratio is not kit time / floor:\n{out}"
+    graded = sorted((tmp_path / "work" / "kit" / "autograded").glob("*/descente_gradient/*.ipynb"))
+    assert len(graded) == 8, f"the kit must have graded the 8 notebooks, found {len(graded)}"
