@@ -46,6 +46,38 @@ def test_every_graded_cell_scores_what_nbgrader_gives(nbgrader_graded_class, kit
     assert differ == []
 
 
+GRADEBOOK_ROWS = """
+select 'grade', sa.student_id, n.name, bc.name, g.auto_score, g.manual_score, g.needs_manual_grade
+  from grade g join submitted_notebook sn on sn.id = g.notebook_id
+  join submitted_assignment sa on sa.id = sn.assignment_id join notebook n on n.id = sn.notebook_id
+  join base_cell bc on bc.id = g.cell_id
+union all
+select 'comment', sa.student_id, n.name, bc.name, c.auto_comment, c.manual_comment, null
+  from comment c join submitted_notebook sn on sn.id = c.notebook_id
+  join submitted_assignment sa on sa.id = sn.assignment_id join notebook n on n.id = sn.notebook_id
+  join base_cell bc on bc.id = c.cell_id
+union all
+select 'notebook', sa.student_id, n.name, '', sn.late_submission_penalty, sn.flagged, null
+  from submitted_notebook sn join submitted_assignment sa on sa.id = sn.assignment_id
+  join notebook n on n.id = sn.notebook_id
+"""
+
+
+def test_the_gradebook_rows_are_those_nbgrader_writes(nbgrader_graded_class, kit_graded_class):
+    """Not only the scores: auto comments ("No response."), the needs-manual-grade flags and the
+    late penalties too, row for row, for the run gradebook's deferred commits and batched reads."""
+    import sqlite3
+
+    def rows(root):
+        with sqlite3.connect(root / "gradebook.db") as db:
+            return sorted(db.execute(GRADEBOOK_ROWS).fetchall(), key=repr)
+
+    nbgrader_rows, kit_rows = rows(nbgrader_graded_class[0]), rows(kit_graded_class[0])
+    assert len(nbgrader_rows) > 100
+    assert [r for r in kit_rows if r not in nbgrader_rows] == [], "rows the kit wrote that nbgrader did not"
+    assert [r for r in nbgrader_rows if r not in kit_rows] == [], "rows nbgrader wrote that the kit did not"
+
+
 def test_progress_goes_to_the_given_stream(kit_graded_class):
     _, report, _, progress = kit_graded_class
     assert f"{len(report.graded)}/{len(report.graded)}" in progress

@@ -92,7 +92,7 @@ class _Pipeline:
 
     def submit(self, item: Submitted) -> None:
         try:
-            nb = json.loads(Path(item.path).read_text(encoding="utf-8"))
+            nb = item.sanitized or json.loads(Path(item.path).read_text(encoding="utf-8"))
             step = step_of(item.notebook).name
         except (OSError, ValueError, KeyError) as exc:
             self._record(item, Graded(item.student, item.notebook, [], f"cannot read the sanitized notebook: {exc}"),

@@ -12,6 +12,7 @@ class Submitted:
     notebook: str                 # notebook id, e.g. etape1_numpy
     path: str                     # the sanitized copy under autograded/
     problem: str | None = None    # French: why the handed-in file was not graded (the release stands in)
+    sanitized: dict | None = None  # the sanitized notebook itself, when the sanitize pass handed it on
 
 
 @dataclass

@@ -17,13 +17,14 @@ import stat
 import warnings
 import re
 
+from nbconvert.exporters import NotebookExporter
 from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbformat import validator
 from nbformat import from_dict
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import AutogradeApp
 from nbgrader.converters import Autograde
-from nbgrader.converters.base import BaseConverter
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                     NbGraderPreprocessor, SaveAutoGrades)
 from traitlets import List
@@ -58,6 +59,24 @@ class WriteDecisions(NbGraderPreprocessor):
         return cell, resources
 
 
+class NotebookPass(NotebookExporter):
+    """nbconvert's NotebookExporter as the kit drives it: one per pass (sanitize, save), built
+    once per run where nbgrader re-creates its preprocessors twice per notebook; nbformat's
+    validation once per pass (`optimistic_validation`); the notebook copied once per pass where
+    nbconvert copies it twice; and the converted notebook handed on in resources["kit_notebook"],
+    so that the next pass starts from it instead of reading the file back."""
+
+    def _preprocess(self, nb, resources):
+        # nbconvert's Exporter._preprocess without its second deep copy: `nb` is already this
+        # pass's own copy (from_notebook_node made it) and `resources` this notebook's own dict.
+        _, nb = validator.normalize(nb)
+        for preprocessor in self._preprocessors:
+            nb, resources = preprocessor(nb, resources)
+        self._validate_preprocessor(nb, self._preprocessors[-1] if self._preprocessors else None)
+        resources["kit_notebook"] = nb
+        return nb, resources
+
+
 class KitAutograde(Autograde):
     autograde_preprocessors = List([WriteDecisions, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                     SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]).tag(config=True)
@@ -65,12 +84,33 @@ class KitAutograde(Autograde):
     decisions: dict = {}
 
     def prepare(self) -> None:
-        """What nbgrader's `start()` does before converting."""
+        """What nbgrader's `start()` does before converting, with the two passes built once."""
         self.init_notebooks()
         from nbconvert.writers import FilesWriter
         self.writer = FilesWriter(parent=self, config=self.config)
-        self.exporter = self.exporter_class(parent=self, config=self.config)
-        self.exporter.optimistic_validation = True   # nbformat's validation once per pass, not per preprocessor
+        self._passes = {True: self._notebook_pass(self.sanitize_preprocessors),
+                        False: self._notebook_pass(self.autograde_preprocessors)}
+        self.exporter = self._passes[True]
+
+    def _notebook_pass(self, preprocessors) -> NotebookPass:
+        exporter = NotebookPass(parent=self, config=self.config)
+        for preprocessor in preprocessors:
+            exporter.register_preprocessor(preprocessor)   # as nbgrader's _init_preprocessors does
+        return exporter
+
+    def _init_preprocessors(self) -> None:
+        self.exporter = self._passes[self._sanitizing]
+
+    def _convert(self, filename: str, notebook=None):
+        """nbgrader's convert_single_notebook (resources, export, write), from `notebook` when the
+        previous pass handed it on; returns the converted notebook."""
+        resources = self.init_single_notebook_resources(filename)
+        if notebook is None:
+            output, resources = self.exporter.from_filename(filename, resources=resources)
+        else:
+            output, resources = self.exporter.from_notebook_node(notebook, resources=resources)
+        self.write_single_notebook(output, resources)
+        return resources.pop("kit_notebook", None)
 
     def _parse_ids(self, assignment_path: str) -> dict:
         regexp = self._format_source("(?P<assignment_id>.*)", "(?P<student_id>.*)", escape=True)
@@ -131,14 +171,14 @@ class KitAutograde(Autograde):
                     problem = f"le fichier rendu {name} {too_costly[1]}"
                 else:
                     try:
-                        BaseConverter.convert_single_notebook(self, filename)
+                        sanitized = self._convert(filename)
                     except Exception as exc:
                         skipped.append(Skipped(student, notebook, f"unreadable notebook, scored 0 "
                                                                    f"({type(exc).__name__}: {str(exc)[:200]})"))
                         problem = f"le fichier rendu {name} n'est pas un notebook lisible"
                     else:
                         path = os.path.join(self.writer.build_directory, name)
-                        yield Submitted(student, assignment, notebook, path)
+                        yield Submitted(student, assignment, notebook, path, sanitized=sanitized)
                         continue
                 stand_in = self._stand_in(filename, assignment, notebook)
                 if stand_in is None:
@@ -215,7 +255,7 @@ class KitAutograde(Autograde):
         self._sanitizing = False
         self._init_preprocessors()
         try:
-            BaseConverter.convert_single_notebook(self, item.path)
+            self._convert(item.path, item.sanitized)
         finally:
             self._sanitizing = True
 
