@@ -27,8 +27,8 @@ from types import SimpleNamespace
 from sqlalchemy import create_engine, event, inspect
 
 from nbgrader import api
-from nbgrader.api import (Assignment, BaseCell, Comment, Grade, Gradebook, Notebook, Student,
-                          SubmittedAssignment, SubmittedNotebook)
+from nbgrader.api import (Assignment, BaseCell, Comment, Grade, Gradebook, Notebook, SubmittedAssignment,
+                          SubmittedNotebook)
 
 # nbgrader's modules that open gradebooks during autograde, each holding its own name for the class
 _USERS = ("nbgrader.converters.autograde", "nbgrader.preprocessors.overwritecells",
@@ -89,25 +89,42 @@ class RunGradebook(Gradebook):
 
     def _in_notebook(self, model, cell_types: tuple, find, name: str, *submission):
         """The `model` row of cell `name` in a submitted notebook, from one query per notebook and
-        block over the cell types nbgrader's `find` looks in (the first type wins a shared name)."""
+        block over the cell types nbgrader's `find` looks in (the first type wins a shared name).
+        The query names the submitted notebook and its cells, so that SQLite reads the rows
+        through nbgrader's unique (cell_id, notebook_id) index instead of scanning the table."""
         if not self.depth:
             return find(name, *submission)
         key = (model, *submission)
         if key not in self._rows:
             notebook, assignment, student = submission
-            rows = self.session.query(model, BaseCell.name) \
-                .join(BaseCell, BaseCell.id == model.cell_id) \
-                .join(SubmittedNotebook, SubmittedNotebook.id == model.notebook_id) \
-                .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id) \
-                .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id) \
-                .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id) \
-                .join(Student, Student.id == SubmittedAssignment.student_id) \
-                .filter(BaseCell.type.in_(cell_types), Notebook.name == notebook,
-                        Assignment.name == assignment, Student.id == student) \
-                .order_by(BaseCell.type == cell_types[0])    # nbgrader's first choice last: it wins
-            self._rows[key] = {cell: row for row, cell in rows}
+            cells = self._cells(notebook, assignment, cell_types)
+            if ("submitted", *submission) not in self._rows:
+                self._rows[("submitted", *submission)] = self.session.query(SubmittedNotebook.id) \
+                    .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id) \
+                    .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id) \
+                    .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id) \
+                    .filter(Notebook.name == notebook, Assignment.name == assignment,
+                            SubmittedAssignment.student_id == student).scalar()
+            submitted = self._rows[("submitted", *submission)] if cells else None
+            rows = [] if submitted is None else self.session.query(model).filter(
+                model.notebook_id == submitted, model.cell_id.in_(list(cells)))
+            found = sorted(((cells[row.cell_id], row) for row in rows),
+                           key=lambda pair: pair[0][1] == cell_types[0])   # nbgrader's first choice last: it wins
+            self._rows[key] = {cell_name: row for (cell_name, _), row in found}
         row = self._rows[key].get(name)
         return row if row is not None else find(name, *submission)
+
+    def _cells(self, notebook: str, assignment: str, cell_types: tuple) -> dict:
+        """{cell id: (name, type)} of the assignment notebook's cells of these types, read once."""
+        key = ("cells", notebook, assignment, cell_types)
+        if key not in self._snapshots:
+            self._snapshots[key] = {cell_id: (cell_name, cell_type) for cell_id, cell_name, cell_type in
+                                    self.session.query(BaseCell.id, BaseCell.name, BaseCell.type)
+                                    .join(Notebook, Notebook.id == BaseCell.notebook_id)
+                                    .join(Assignment, Assignment.id == Notebook.assignment_id)
+                                    .filter(Notebook.name == notebook, Assignment.name == assignment,
+                                            BaseCell.type.in_(cell_types))}
+        return self._snapshots[key]
 
     def _snapshot(self, kind: str, find, *key):
         """The columns of a row that autograde only reads, fetched once (a miss is not cached)."""
