@@ -179,14 +179,25 @@ class Worker:
             raise ObserverFailed("the sandbox's warm parent did not start")
         self._ready = True
 
+    def ready(self) -> str | None:
+        """None once the worker can take a job, else why not. A slot of the shared sandbox that
+        did not start is left for a sandbox of the worker's own."""
+        while True:
+            if self.sandbox is None or not self.sandbox.channels:
+                self.start()
+            try:
+                self.wait_ready()
+                return None
+            except (OSError, ValueError, ObserverFailed) as exc:
+                shared = not self.own
+                self.stop()
+                if not shared:
+                    return str(exc) or type(exc).__name__
+
     def run(self, job: dict) -> dict:
-        if self.sandbox is None or not self.sandbox.channels:
-            self.start()
-        try:
-            self.wait_ready()
-        except (OSError, ValueError, ObserverFailed) as exc:
-            self.stop()
-            return {"ok": False, "error": str(exc)}
+        problem = self.ready()
+        if problem is not None:
+            return {"ok": False, "error": problem}
         limits = {**self.limits.__dict__, "uid": BASE_UID + self.index if os.getuid() == 0 else None,
                   "namespace": bool(self.bwrap)}
         body = json.dumps(job, allow_nan=False).encode()
@@ -239,7 +250,9 @@ class SandboxPool:
         self._lock = threading.Condition()
         atexit.register(self.close)
         for worker in self.workers if wait else ():
-            worker.wait_ready()
+            problem = worker.ready()
+            if problem is not None:
+                raise ObserverFailed(problem)
 
     @property
     def isolated(self) -> bool:

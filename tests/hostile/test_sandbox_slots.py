@@ -72,3 +72,27 @@ def test_two_slots_observing_at_once_cannot_reach_each_other():
     assert "killed []" in read, f"a notebook could signal processes outside its own: {read}"
     assert "talked False" in read, f"a notebook reached a socket of the notebook in the other slot: {read}"
     assert again.get("ok"), f"both slots must still serve after that: {again}"
+
+
+def test_workers_whose_slot_cannot_start_go_on_in_sandboxes_of_their_own(monkeypatch):
+    """If the kernel refuses a slot its namespaces (say, bubblewrap without CAP_SYS_ADMIN), no
+    notebook may pay for it: each worker takes a sandbox of its own and the job runs there."""
+    from autograder.sandbox import pool as pool_module
+
+    original = pool_module._kit_copy
+
+    def kit_whose_slots_fail():
+        kit = original()
+        zygote = kit / "autograder" / "sandbox" / "zygote.py"
+        zygote.chmod(0o644)
+        zygote.write_text(zygote.read_text().replace(
+            "    if _libc().unshare(", "    raise OSError('unshare refused (test)')\n    if _libc().unshare("))
+        return kit
+
+    monkeypatch.setattr(pool_module, "_kit_copy", kit_whose_slots_fail)
+    with SandboxPool(jobs=2, limits=Limits(wall_seconds=30, cpu_seconds=30)) as pool:
+        tirage = draw("etape1", seed=secrets.randbelow(1000))
+        answers = [pool.run("etape1", [Cell("x = 1", "avant", "solution")], tirage) for _ in range(3)]
+        owners = [worker.own for worker in pool.workers if worker.sandbox is not None]
+    assert all(a.get("ok") for a in answers), answers
+    assert owners and all(owners), "the jobs must have run in the workers' own sandboxes"
