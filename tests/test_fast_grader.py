@@ -107,6 +107,17 @@ def test_an_unreadable_notebook_costs_that_notebook_only(kit_graded_class):
     assert [(s.notebook, "unreadable" in s.reason) for s in report.skipped] == [(STEPS["etape2"].notebook, True)]
 
 
+def test_a_short_lookahead_grades_the_same(tmp_path):
+    """With at most one sanitized notebook waiting for the sandbox (the bound that keeps a huge
+    class in bounded memory), every notebook is still graded, each once, with full points."""
+    root = make_course(tmp_path)
+    write_class(ROOT, root)
+    report = autograde_class(root, ASSIGNMENT, student="alice_juste", jobs=2, stream=io.StringIO(), lookahead=1)
+    assert sorted(g.notebook for g in report.graded) == sorted(s.notebook for s in STEPS.values())
+    scores = read_scores(f"sqlite:///{root / 'gradebook.db'}")["alice_juste"]
+    assert sum(v[0] for v in scores.values()) == sum(sum(source_points(s).values()) for s in STEPS.values())
+
+
 def test_a_notebook_nbgrader_cannot_save_does_not_stop_the_class(tmp_path, monkeypatch):
     from autograder.grader.nbgrader_pass import KitAutograde
 

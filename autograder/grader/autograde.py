@@ -115,8 +115,9 @@ class _Pipeline:
         future = self.executor.submit(self.pool.run, step, cells, tirage)
         self.pending[future] = (item, step, grade_ids, tirage)
 
-    def drain(self, block: bool) -> None:
-        """Decide and save every observed notebook (all of them if `block`)."""
+    def drain(self, block: bool, down_to: int = 0) -> None:
+        """Decide and save every observed notebook; if `block`, wait until at most `down_to`
+        are still pending."""
         done = as_completed(list(self.pending)) if block else [f for f in self.pending if f.done()]
         for future in done:
             item, step, grade_ids, tirage = self.pending.pop(future)
@@ -125,6 +126,8 @@ class _Pipeline:
             decisions, problem = decide_answer(step, grade_ids, tirage, answer)
             self._record(item, Graded(item.student, item.notebook, decisions, problem, answer.get("seconds") or 0.0,
                                       answer.get("cpu_seconds") or 0.0))
+            if block and len(self.pending) <= down_to:
+                break
 
     def _record(self, item: Submitted, graded: Graded, readable: bool = True) -> None:
         """Save one notebook's grades; if nbgrader cannot, say so and go on with the class (what is
@@ -152,8 +155,10 @@ def _count_notebooks(converter) -> int:
 
 
 def autograde_class(course_dir, assignment: str, student: str | None = None, jobs: int = 2,
-                    limits: Limits | None = None, stream=None) -> ClassReport:
-    """Grade `submitted/` of `course_dir` for `assignment` (one student, or all)."""
+                    limits: Limits | None = None, stream=None, lookahead: int = 256) -> ClassReport:
+    """Grade `submitted/` of `course_dir` for `assignment` (one student, or all). At most
+    `lookahead` sanitized notebooks wait in memory for the sandbox (a class of any size runs in
+    bounded memory; 256 lets the whole start-up be spent sanitizing)."""
     start = time.monotonic()
     stream = stream if stream is not None else sys.stderr
     course_dir = Path(course_dir).resolve()
@@ -175,7 +180,7 @@ def autograde_class(course_dir, assignment: str, student: str | None = None, job
             for item in converter.sanitize_each(report.skipped):
                 submissions.add((item.assignment, item.student))
                 pipeline.submit(item)
-                pipeline.drain(block=False)
+                pipeline.drain(block=len(pipeline.pending) > lookahead, down_to=lookahead)
             pipeline.drain(block=True)
             for assignment_id, student_id in sorted(submissions):
                 converter.finish(assignment_id, student_id)
