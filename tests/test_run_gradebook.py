@@ -324,3 +324,27 @@ def test_the_journal_mode_is_back_to_delete_after_the_run(db):
             gb.find_grade("test1", NOTEBOOK, ASSIGNMENT, LATE).auto_score = 1.0
         assert journal() == "wal", "during the run, the database should be in WAL mode"
     assert journal() == "delete", "after the run, the journal mode should be back to nbgrader's (delete)"
+
+
+def test_a_block_whose_commit_fails_leaves_the_next_block_working(tmp_path):
+    """A commit that fails at the end of a block (here: two students with the same id, which
+    nbgrader's schema refuses) is rolled back, so that the next notebook's block still saves."""
+    import sqlite3
+
+    from nbgrader.api import Student
+    from sqlalchemy.exc import IntegrityError
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gb:
+        gb.add_student("zoe")
+    with run_gradebooks(url):
+        book = importlib.import_module("nbgrader.preprocessors.saveautogrades").Gradebook(url)
+        assert isinstance(book, RunGradebook)
+        with pytest.raises(IntegrityError):
+            with book:
+                book.db.add(Student(id="zoe"))       # deferred: fails only when the block commits
+        with book:
+            book.add_student("yann")
+    with sqlite3.connect(tmp_path / "gradebook.db") as db:
+        students = sorted(row[0] for row in db.execute("select id from student"))
+    assert students == ["yann", "zoe"], students

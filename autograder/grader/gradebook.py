@@ -11,9 +11,10 @@ same rows, where
 - the source cells of the assignment, which autograde never changes, are read once, as
   read-only snapshots of their columns (`find_source_cell`, `find_graded_cell`);
 - inside a block, `find_grade` and `find_comment` (SaveAutoGrades calls one per cell) are served
-  from one query per submission notebook that loads all its Grade (Comment) rows: the same
-  session objects nbgrader's query returns, kept until the block ends; a name not among them is
-  left to nbgrader's method (which raises MissingEntry as before);
+  from one query per submitted notebook that loads all its Grade (Comment) rows through
+  nbgrader's (cell_id, notebook_id) index: the same session objects nbgrader's query returns,
+  kept until the block ends; a name not among them is left to nbgrader's method (which raises
+  MissingEntry as before);
 - SQLite runs in WAL mode with `synchronous=NORMAL` during the run (a commit does not wait for
   the disk; the database stays consistent after a crash), put back in rollback-journal mode,
   nbgrader's, at the end.
@@ -57,7 +58,7 @@ class RunGradebook(Gradebook):
         self.session, self.depth = self.db, 0
         self.db = _DeferredCommits(self)
         self._snapshots: dict = {}
-        self._rows: dict = {}      # (Grade or Comment, notebook, assignment, student) -> {cell name: row}
+        self._rows: dict = {}      # per block: the submitted notebook's id, its Grade and Comment rows by cell
 
     def __enter__(self) -> "RunGradebook":
         self.depth += 1
@@ -67,7 +68,14 @@ class RunGradebook(Gradebook):
         self.depth -= 1
         if self.depth == 0:
             self._rows.clear()
-            self.session.rollback() if exc_type is not None else self.session.commit()
+            if exc_type is not None:
+                self.session.rollback()
+                return
+            try:
+                self.session.commit()
+            except Exception:
+                self.session.rollback()   # the next block starts clean: one notebook's failure stays its own
+                raise
 
     def close(self) -> None:
         if self.depth == 0:
