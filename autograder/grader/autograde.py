@@ -1,4 +1,4 @@
-"""`python -m autograder autograde ASSIGNMENT`: the class, graded in three phases.
+"""`python -m autograder autograde ASSIGNMENT`: the class, graded in three overlapping phases.
 
 1. sanitize every submitted notebook with nbgrader's own preprocessors (grader's process);
 2. observe them all in the sandbox pool, `jobs` at a time (student code runs only there);
@@ -61,8 +61,8 @@ def sandbox_cells(nb: dict) -> tuple[list[Cell], list[str]]:
 
 
 def decide_answer(step: str, grade_ids: list[str], tirage: dict, answer: dict) -> tuple[list[Decision], str | None]:
-    """The sandbox's answer for one notebook, decided here. Not thread-safe: the reference
-    computations seed torch's global generator, so decisions are taken one at a time."""
+    """The sandbox's answer for one notebook, decided here (in the main thread: the memoized
+    reference computations are plain dicts, and SQLite wants one writer after it)."""
     if not answer.get("ok"):
         problem = str(answer.get("error", "unknown failure"))
         return failure_decisions(step, grade_ids, _french(problem), problem), f"could not be run to the end: {problem}"
@@ -82,7 +82,7 @@ def _french(problem: str) -> str:
 class _Pipeline:
     """Phase 2 overlapping phases 1 and 3: each sanitized notebook goes to the sandbox pool at
     once; threads only wait on the sandbox; every decision and save is taken in the main thread
-    (the reference computations seed torch's global generator; SQLite wants one writer)."""
+    (the memoized reference computations are not locked; SQLite wants one writer)."""
 
     def __init__(self, pool: SandboxPool, converter, jobs: int, progress: Progress, report: ClassReport):
         self.pool, self.converter, self.progress, self.report = pool, converter, progress, report

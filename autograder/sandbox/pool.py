@@ -1,11 +1,13 @@
-"""The grader's side of the sandbox: a pool of warm parents (zygotes), each inside bubblewrap,
-each forking one fresh child per notebook.
+"""The grader's side of the sandbox: one warm parent (zygote) inside bubblewrap, which imports
+torch once and serves each worker from a slot of its own, each slot forking one fresh child per
+notebook.
 
-Each worker is `bwrap ... python -I -c 'run zygote'` with: no network, its own PID, IPC and
-UTS namespaces, only the Python install, the venv and a copy of `autograder/observe` (plus
-`course.py`) bound read-only, a size-bounded tmpfs as scratch, and children that run under a
-uid of their own (one per worker) with rlimits. Nothing of the course root (source/,
-autograder/checks, autograder/reference, the gradebook, submitted/) is visible inside.
+The sandbox is `bwrap ... python -I -c 'run zygote'` with: no network, its own PID, IPC and UTS
+namespaces, only the Python install, the venv and a copy of `autograder/observe` (plus
+`course.py`) bound read-only. Each slot then takes PID, IPC, mount and network namespaces of its
+own, with a size-bounded tmpfs as scratch; children run under a uid of their own (one per
+worker) with rlimits. Nothing of the course root (source/, autograder/checks,
+autograder/reference, the gradebook, submitted/) is visible inside.
 """
 from __future__ import annotations
 
@@ -232,9 +234,9 @@ class Worker:
 
 
 class SandboxPool:
-    """`jobs` warm parents. `observe(step, cells, tirage)` is thread-safe: each call takes a free
-    worker. Use as a context manager, or call `close()`. With `wait=False` the parents warm up
-    while the caller goes on; each is waited for at its first job."""
+    """`jobs` workers, slots of one sandbox. `observe(step, cells, tirage)` is thread-safe: each
+    call takes a free worker. Use as a context manager, or call `close()`. With `wait=False` the
+    sandbox warms up while the caller goes on; each worker is waited for at its first job."""
 
     def __init__(self, jobs: int = 2, limits: Limits | None = None, isolate: bool = True, wait: bool = True):
         self.limits = limits or Limits()
