@@ -5,7 +5,9 @@ c = get_config()  # noqa: F821  (injected by traitlets)
 
 c.CourseDirectory.course_id = "descente_gradient_pytorch"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+# *.kit.json: the kit's record of each graded notebook (autograder/records.py), never copied from a
+# submission nor into the students' feedback.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.kit.json"]
 
 c.ClearSolutions.code_stub = dict(python="# VOTRE CODE ICI\nraise NotImplementedError()")
 c.ClearSolutions.text_stub = "VOTRE RÉPONSE ICI"
@@ -19,5 +21,7 @@ c.ExecutePreprocessor.timeout = 60
 # cell writing to stderr scores 0 in nbgrader, so such lines are dropped before grading.
 c.IgnorePattern.pattern = r"(?s).*(UserWarning|DeprecationWarning|FutureWarning).*"
 
-# Grading runs headless: no plot may try to open a window.
-os.environ.setdefault("MPLBACKEND", "Agg")
+# Kernels draw as JupyterLab does (the inline backend: each figure becomes a PNG output at the end
+# of its cell, no window), so a student's plots are in the autograded notebook and the feedback;
+# the kit's grader runs cells with the same backend.
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"

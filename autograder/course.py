@@ -5,7 +5,7 @@ single place where a notebook, a cell's `grade_id` and a check meet.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ASSIGNMENT = "descente_gradient"
 
@@ -27,7 +27,8 @@ class Step:
     canonical: dict
     checks: tuple[str, ...]
     solution_cells: tuple[str, ...]
-    notes: dict = field(default_factory=dict)
+    mistakes: tuple[str, ...] = ()     # the known wrong loops (reference variants) the training check can name
+    display_cells: tuple[str, ...] = ("graphique_entrainement",)   # locked cells that only show the student's run
 
     @property
     def filename(self) -> str:
@@ -54,6 +55,7 @@ ETAPE1 = Step(
     canonical=dict(_LINE),
     checks=("test_avant", "test_regret", "test_gradient", "test_entrainement"),
     solution_cells=("avant", "regret", "gradient", "entrainement"),
+    mistakes=("gradient_sum", "gradient_sign", "gradient_no_factor_2", "loss_sum_reported"),
 )
 ETAPE2 = Step(
     name="etape2",
@@ -62,6 +64,7 @@ ETAPE2 = Step(
     canonical=dict(_LINE),
     checks=("test_avant", "test_regret", "test_entrainement"),
     solution_cells=("avant", "regret", "entrainement"),
+    mistakes=("grad_not_zeroed", "loss_sum", "gradient_sign"),
 )
 ETAPE3 = Step(
     name="etape3",
@@ -70,6 +73,7 @@ ETAPE3 = Step(
     canonical=dict(_LINE),
     checks=("test_avant", "test_entrainement"),
     solution_cells=("avant", "entrainement"),
+    mistakes=("grad_not_zeroed", "loss_sum", "gradient_sign"),
 )
 ETAPE4 = Step(
     name="etape4",
@@ -98,6 +102,7 @@ ETAPE4 = Step(
     ),
     checks=("test_modele", "test_entrainement", "test_regression_lineaire"),
     solution_cells=("modele", "entrainement", "regression_lineaire"),
+    mistakes=("broadcast", "grad_not_zeroed"),
 )
 
 STEPS = {s.name: s for s in (ETAPE1, ETAPE2, ETAPE3, ETAPE4)}

@@ -58,18 +58,68 @@ def _function_probes(rng) -> dict:
     }
 
 
+APART = dict(rtol=5e-2, atol=1e-3)   # 5 times the tolerance with which a loop is said to follow a mistake
+MAX_TRIES = 200
+
+
+def _explanations(step_name: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Every way the training check can explain a loop: (the cause it names, the reference
+    variant, the hyper-parameters written in hard with the notebook's values)."""
+    hard = [("learning_rate",), ("n_iters",), ("learning_rate", "n_iters")]
+    return ([("correct", "correct", ())] + [("hyper_changed", "correct", names) for names in hard]
+            + [(mistake, mistake, ()) for mistake in STEPS[step_name].mistakes])
+
+
+def _apart(a, b) -> bool:
+    from .checks.compare import close
+
+    return not close(a, b, **APART) and not close(b, a, **APART)
+
+
+def telling_apart(step_name: str, scenarios: list[dict]) -> bool:
+    """True when, for every two explanations of a loop that name different causes, one of
+    `scenarios` gives them clearly different results: whatever the draw, a loop matches the
+    explanations of one cause only, so the cause named for a mistake is always the same (and a
+    wrong loop never passes for the right one)."""
+    from .checks import SIMULATE
+
+    simulate, notebook = SIMULATE[step_name], STEPS[step_name].canonical
+    explanations = _explanations(step_name)
+    known: dict = {}
+
+    def outcome(index: int, k: int):
+        if (index, k) not in known:
+            _, variant, names = explanations[index]
+            known[index, k] = simulate({**scenarios[k], **{n: notebook[n] for n in names}}, variant)
+        return known[index, k]
+
+    return all(any(_apart(outcome(i, k), outcome(j, k)) for k in range(len(scenarios)))
+               for i in range(len(explanations)) for j in range(i + 1, len(explanations))
+               if explanations[i][0] != explanations[j][0])
+
+
+def _scenarios(step_name: str, rng, n: int) -> list[dict]:
+    make = _affine_scenario if step_name == "etape4" else _line_scenario
+    for _ in range(MAX_TRIES):
+        scenarios = [make(rng) for _ in range(n)]
+        if telling_apart(step_name, scenarios):
+            return scenarios
+    return scenarios
+
+
 def draw(step_name: str, seed: int | None = None, n_scenarios: int = 3) -> dict:
-    """A step's draw: scenarios (the notebook's own first, then new ones) and probe inputs."""
+    """A step's draw: scenarios (the notebook's own first, then new ones that tell every
+    explanation of a loop apart) and probe inputs."""
     rng = _rng(seed)
     step = STEPS[step_name]
     if step_name == "etape4":
-        scenarios = [_affine_scenario(rng) for _ in range(n_scenarios)]
+        scenarios = _scenarios(step_name, rng, n_scenarios)
         train = _affine_scenario(rng)
         probes = {"regression_lineaire": {
             "seed": train["seed"], "x": [[0.0], [1.0], [round(rng.uniform(-3, 6), 1)]],
             "X_train": train["X_train"], "Y_train": train["Y_train"],
             "learning_rate": train["learning_rate"], "n_iters": train["n_iters"]}}
     else:
-        scenarios = [_line_scenario(rng) for _ in range(n_scenarios)]
+        scenarios = _scenarios(step_name, rng, n_scenarios)
         probes = _function_probes(rng)
     return {"step": step_name, "scenarios": [dict(step.canonical)] + scenarios, "probes": probes}

@@ -85,40 +85,57 @@ trace_du_cours = {1: 30.00000000, 8: 3.08308983, 15: 0.31684780, 22: 0.03256231,
 """
 
 PLOT_START = """
-import io
 import math
-import matplotlib.pyplot as plt
-from IPython.display import Image, display
+from IPython.display import SVG, display
 
-# La courbe de ton apprentissage : le regret L et le poids w à chaque itération.
+
+def courbe_svg(titre, courbes, largeur=440, hauteur=180, marge=34):
+    \"\"\"Un petit graphique SVG, dessiné sans matplotlib (il s'affiche en un instant, aussi à la correction).
+    `courbes` : une liste de (itérations, valeurs, couleur) ; une couleur qui commence par « . » trace des points.\"\"\"
+    xs = [x for its, _, _ in courbes for x in its]
+    ys = [y for _, valeurs, _ in courbes for y in valeurs]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
+    px = lambda x: marge + (x - x0) * (largeur - 2 * marge) / (x1 - x0)
+    py = lambda y: hauteur - marge - (y - y0) * (hauteur - 2 * marge) / (y1 - y0)
+    dessin = []
+    for its, valeurs, couleur in courbes:
+        if couleur.startswith("."):
+            dessin += [f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{couleur[1:]}"/>' for x, y in zip(its, valeurs)]
+        else:
+            trace = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(its, valeurs))
+            dessin.append(f'<polyline points="{trace}" fill="none" stroke="{couleur}" stroke-width="2"/>')
+    textes = [(marge, 16, titre), (2, marge, f"{y1:.3g}"), (2, hauteur - marge + 4, f"{y0:.3g}"),
+              (marge, hauteur - 10, f"itération {x0:g}"), (largeur - marge - 70, hauteur - 10, f"itération {x1:g}")]
+    dessin += [f'<text x="{x}" y="{y}" font-size="11" font-family="sans-serif">{texte}</text>' for x, y, texte in textes]
+    return SVG(f'<svg xmlns="http://www.w3.org/2000/svg" width="{largeur}" height="{hauteur}">{"".join(dessin)}</svg>')
+
+
+# La courbe de ton apprentissage : le regret L et le poids w à chaque itération, lus dans la liste
+# `historique` de la cellule d'apprentissage (facultative : sans elle, pas de courbe, et rien n'est perdu).
 points = [(w_i, L_i) for w_i, L_i in globals().get("historique", []) if math.isfinite(w_i) and math.isfinite(L_i)]
 if not points:
-    print("Pas encore de courbe : exécute d'abord la cellule d'apprentissage (sans erreur).")
+    print("Pas de courbe : la cellule d'apprentissage n'a pas (encore) rempli la liste `historique`.")
 else:
-    fig, (ax_L, ax_w) = plt.subplots(1, 2, figsize=(10, 3.5))
-    iterations = range(1, len(points) + 1)
-    ax_L.semilogy(iterations, [max(L_i, 1e-12) for _, L_i in points], label="ton regret L")
+    iterations = list(range(1, len(points) + 1))
+    courbes_L = [(iterations, [math.log10(max(L_i, 1e-12)) for _, L_i in points], "steelblue")]
 """
 
 PLOT_END = """
-    ax_L.set_xlabel("itération"); ax_L.set_ylabel("regret L (échelle log)"); ax_L.legend()
-    ax_w.plot(iterations, [w_i for w_i, _ in points], label="ton w")
-    ax_w.axhline(2.0, color="gray", linestyle="--", label="w = 2 (Y = 2X)")
-    ax_w.set_xlabel("itération"); ax_w.set_ylabel("w"); ax_w.legend()
-    fig.tight_layout()
-    # L'image est affichée comme une image PNG : elle s'affiche aussi sans écran (à la correction).
-    image = io.BytesIO()
-    fig.savefig(image, format="png", dpi=80)
-    plt.close(fig)
-    display(Image(image.getvalue()))
+    courbes_w = [(iterations, [w_i for w_i, _ in points], "darkorange"), ([1, len(points)], [2.0, 2.0], "gray")]
+    display(courbe_svg("log10 du regret L" + legende_L, courbes_L), courbe_svg("w (en gris : w = 2, car Y = 2X)", courbes_w))
 """
 
 PLOT_LINE = SEED_TRACE + PLOT_START + """
+    legende_L = ""
     if (X.tolist(), Y.tolist(), learning_rate) == ([1, 2, 3, 4], [2, 4, 6, 8], 0.01):
-        ax_L.semilogy(list(trace_du_cours), list(trace_du_cours.values()), "o", label="trace du cours")
+        courbes_L.append((list(trace_du_cours), [math.log10(L_i) for L_i in trace_du_cours.values()], ".black"))
+        legende_L = " (points noirs : la trace du cours)"
 """ + PLOT_END
 
-PLOT_MODEL = PLOT_START + PLOT_END
+PLOT_MODEL = PLOT_START + """
+    legende_L = ""
+""" + PLOT_END
 
 ERRATUM = "### Ce que le cours original disait de travers\n\n"
 
@@ -201,12 +218,13 @@ def gradient(x, y, y_predit):
     ### END SOLUTION
 """)
     nb.test("test_gradient", 2, """
-# Test visible : la moyenne de 2x(y_predit - y), pas la somme
-g_test = gradient(np.array([1.0, 2.0]), np.array([2.0, 4.0]), np.array([0.0, 0.0]))
-assert not np.isclose(g_test, -20.0), «gradient_sum:n=2»
-assert not np.isclose(g_test, 10.0), «gradient_sign»
-assert not np.isclose(g_test, -5.0), «gradient_no_factor_2»
-assert np.isclose(g_test, -10.0), "gradient(x, y, y_predit) doit renvoyer la moyenne de 2·x·(y_predit − y)."
+# Test visible, sur les données du notebook : la moyenne de 2x(y_predit - y), pas la somme
+g_test = gradient(X, Y, 0 * Y)
+attendu = np.mean(2 * X * (0 * Y - Y))
+assert not np.isclose(g_test, len(X) * attendu), «gradient_sum:n=4»
+assert not np.isclose(g_test, -attendu), «gradient_sign»
+assert not np.isclose(g_test, attendu / 2), «gradient_no_factor_2»
+assert np.isclose(g_test, attendu), "gradient(x, y, y_predit) doit renvoyer la moyenne de 2·x·(y_predit − y)."
 """)
     nb.md("md_hyper", "**Apprentissage** : le pas d'apprentissage et le nombre d'itérations (ne les change pas).")
     nb.data("hyperparametres")
@@ -242,6 +260,8 @@ print(f'Prédiction après apprentissage : f(5) = {avant(5):.3f}')
 """)
     nb.test("test_entrainement", 3, """
 # Test visible : après l'apprentissage, f(5) vaut 10
+for nom in ("w", "L", "avant"):
+    assert nom in globals(), f"`{nom}` n'est pas défini : la cellule d'apprentissage doit le définir (exécute les cellules au-dessus, sans erreur)."
 assert abs(float(avant(5)) - 10.0) < 1e-2, f"Après l'apprentissage, f(5) doit valoir 10 (à 0,01 près) ; ton modèle donne {float(avant(5)):.3f}."
 assert float(L) < 1e-4, "Le regret de la dernière itération doit être presque nul."
 """)
@@ -349,8 +369,12 @@ print(f'Prédiction après apprentissage : f(5) = {avant(5):.3f}')
 """)
     nb.test("test_entrainement", 3, """
 # Test visible : après l'apprentissage, f(5) vaut 10 et w est toujours la même feuille
+for nom in ("w", "L", "avant"):
+    assert nom in globals(), f"`{nom}` n'est pas défini : la cellule d'apprentissage doit le définir (exécute les cellules au-dessus, sans erreur)."
 assert isinstance(w, torch.Tensor) and w.is_leaf and w.requires_grad, «w_rebound»
-assert all(L_b <= L_a + 1e-6 for (_, L_a), (_, L_b) in zip(historique, historique[1:])), «grad_not_zeroed»
+suivi = globals().get("historique")  # facultatif : la liste (w, L) de la cellule d'apprentissage, si tu l'as gardée
+if isinstance(suivi, list) and all(isinstance(p, tuple) and len(p) == 2 for p in suivi):
+    assert all(L_b <= L_a + 1e-6 for (_, L_a), (_, L_b) in zip(suivi, suivi[1:])), «grad_not_zeroed»
 assert abs(avant(5).item() - 10.0) < 1e-2, f"Après l'apprentissage, f(5) doit valoir 10 (à 0,01 près) ; ton modèle donne {avant(5).item():.3f}."
 """)
     nb.locked("graphique_entrainement", PLOT_LINE)
@@ -411,8 +435,12 @@ print(f'Prédiction après apprentissage : f(5) = {avant(5):.3f}')
 """)
     nb.test("test_entrainement", 3, """
 # Test visible : l'optimiseur est SGD sur w, et f(5) vaut 10 après l'apprentissage
+for nom in ("w", "L", "avant", "optimizer"):
+    assert nom in globals(), f"`{nom}` n'est pas défini : la cellule d'apprentissage doit le définir (exécute les cellules au-dessus, sans erreur)."
 assert isinstance(optimizer, torch.optim.SGD) and optimizer.param_groups[0]["lr"] == learning_rate, «optimizer:params=`[w]`,detail=vérifie son type et son lr»
-assert all(L_b <= L_a + 1e-6 for (_, L_a), (_, L_b) in zip(historique, historique[1:])), «grad_not_zeroed»
+suivi = globals().get("historique")  # facultatif : la liste (w, L) de la cellule d'apprentissage, si tu l'as gardée
+if isinstance(suivi, list) and all(isinstance(p, tuple) and len(p) == 2 for p in suivi):
+    assert all(L_b <= L_a + 1e-6 for (_, L_a), (_, L_b) in zip(suivi, suivi[1:])), «grad_not_zeroed»
 assert abs(avant(5).item() - 10.0) < 1e-2, f"Après l'apprentissage, f(5) doit valoir 10 (à 0,01 près) ; ton modèle donne {avant(5).item():.3f}."
 """)
     nb.locked("graphique_entrainement", PLOT_LINE)
@@ -490,6 +518,8 @@ print(f'Prédiction après apprentissage : f(5) = {model(X_test).item():.3f}')
 """)
     nb.test("test_entrainement", 3, """
 # Test visible : après l'apprentissage, f(5) est proche de 10
+for nom in ("model", "L", "optimizer"):
+    assert nom in globals(), f"`{nom}` n'est pas défini : la cellule d'apprentissage doit le définir (exécute les cellules au-dessus, sans erreur)."
 assert isinstance(optimizer, torch.optim.SGD) and optimizer.param_groups[0]["lr"] == learning_rate, «optimizer:params=`model.parameters()`,detail=vérifie son type et son lr»
 assert abs(model(X_test).item() - 10.0) < 0.1, f"Après l'apprentissage, f(5) doit être proche de 10 (à 0,1 près) ; ton modèle donne {model(X_test).item():.3f}."
 """)

@@ -16,6 +16,10 @@ _MODULES = {"etape1": etape1, "etape2": etape2, "etape3": etape3, "etape4": etap
 CHECKS = {name: {check: getattr(_MODULES[name], check) for check in step.checks}
           for name, step in STEPS.items()}
 
+# simulate(scenario, variant) -> the values a loop reaches (w, L) or (w, b, L), from the reference
+SIMULATE = {"etape1": etape1.simulate, "etape2": etape1.simulate, "etape3": etape1.simulate,
+            "etape4": etape4.simulate}
+
 
 def run_check(step: str, check: str, tirage: dict, observation: dict) -> str | None:
     """None when the check passes, else its message (a `feedback.Feedback` when the cause is known)."""

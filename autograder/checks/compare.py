@@ -51,8 +51,10 @@ def explain_error(error: dict) -> Feedback:
 
 
 def first_error(run: dict, cells: tuple[str, ...]) -> dict | None:
+    """The first error raised by one of `cells`, or by any cell before their test cell (a cell the
+    student added or rewrote counts as part of the exercise it precedes)."""
     for error in run.get("errors", []):
-        if error.get("cell") in cells:
+        if error.get("cell") in cells or error.get("section") in cells:
             return error
     return None
 

@@ -4,6 +4,7 @@ are checked the same way in step 2 (on tensors): the observation holds plain num
 from .. import reference
 from .compare import close, numbers, show
 from .feedback import feedback
+from ..course import STEPS
 from .training import check_training
 
 F5_ATOL = 1e-2
@@ -32,10 +33,9 @@ def test_regret(tirage, observation):
         assert close(got, [expected]), _regret_mistake(got, expected, probe)
 
 
-def _gradient_mistake(got, expected, probe):
-    n = len(probe["x"])
-    if close(got, [expected * n]):
-        return feedback("gradient_sum", n=n)
+def _gradient_mistake(got, expected, probe, n_notebook):
+    if close(got, [expected * len(probe["x"])]):
+        return feedback("gradient_sum", n=n_notebook)
     if close(got, [-expected]):
         return feedback("gradient_sign")
     if close(got, [expected / 2]):
@@ -48,7 +48,7 @@ def test_gradient(tirage, observation):
     for probe, result in zip(tirage["probes"]["gradient"], observation["gradient"], strict=True):
         got = numbers(result, "`gradient(x, y, y_predit)`", "un nombre")
         expected = reference.mse_gradient(probe["x"], probe["y"], probe["y_pred"])
-        assert close(got, [expected]), _gradient_mistake(got, expected, probe)
+        assert close(got, [expected]), _gradient_mistake(got, expected, probe, len(tirage["scenarios"][0]["X"]))
 
 
 def simulate(scenario, variant):
@@ -65,5 +65,5 @@ def read(snapshot):
 
 def test_entrainement(tirage, observation):
     check_training(tirage, observation, simulate=simulate, read=read,
-                   variants=("gradient_sum", "gradient_sign", "gradient_no_factor_2", "loss_sum_reported"),
+                   variants=STEPS["etape1"].mistakes,
                    canonical={"f5_atol": F5_ATOL}, label="(w, L)")

@@ -3,6 +3,7 @@ from .compare import first_error, show
 from .etape1 import F5_ATOL, read, simulate
 from .etape1 import test_avant  # noqa: F401  (the same check: avant is written as in step 2)
 from .feedback import feedback
+from ..course import STEPS
 from .training import check_training, hyper_changed
 
 
@@ -33,5 +34,5 @@ def check_optimizer(tirage, observation, params: str) -> None:
 def test_entrainement(tirage, observation):
     check_optimizer(tirage, observation, "`[w]`")
     check_training(tirage, observation, simulate=simulate, read=read,
-                   variants=("grad_not_zeroed", "loss_sum", "gradient_sign"),
+                   variants=STEPS["etape3"].mistakes,
                    canonical={"f5_atol": F5_ATOL}, label="(w, L)")

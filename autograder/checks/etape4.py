@@ -3,6 +3,7 @@ from .. import reference
 from .compare import close, explain_error, first_error, numbers, show
 from .etape3 import check_optimizer
 from .feedback import feedback
+from ..course import STEPS
 from .training import check_training
 
 F5_ATOL = 0.1  # the initial weights are random: 1001 iterations get f(5) near 10, not onto it
@@ -40,7 +41,7 @@ def test_modele(tirage, observation):
 def test_entrainement(tirage, observation):
     check_optimizer(tirage, observation, "`model.parameters()`")
     check_training(tirage, observation, simulate=simulate, read=read,
-                   variants=("broadcast", "grad_not_zeroed"), canonical={"f5_atol": F5_ATOL},
+                   variants=STEPS["etape4"].mistakes, canonical={"f5_atol": F5_ATOL},
                    label="(w, b, L)")
 
 

@@ -29,9 +29,9 @@ MESSAGES = {
         "de `torch.tensor([5.0])` ou `dtype=torch.float32`) : {message}",
         "integer tensor where a float one is needed ({message})"),
     "gradient_sum": (
-        "Ton gradient est {n} fois trop grand : c'est une somme, pas une moyenne. `np.dot` additionne déjà les "
-        "produits et renvoie un scalaire, donc `.mean()` ne divise plus par rien : divise par N = len(x) "
-        "(ou écris `np.mean(2*x*(y_predit - y))`).",
+        "Ton gradient est N = len(x) fois trop grand (N = {n} avec les données X du notebook) : c'est une somme, "
+        "pas une moyenne. `np.dot` additionne déjà les produits et renvoie un scalaire, donc `.mean()` ne divise "
+        "plus par rien : divise par N (ou écris `np.mean(2*x*(y_predit - y))`).",
         "gradient summed over the samples instead of averaged (np.dot already sums)"),
     "gradient_sign": (
         "Ton gradient a le mauvais signe : dL/dw = moyenne de 2x(wx − y), c'est-à-dire 2x·(y_predit − y).",

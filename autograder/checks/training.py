@@ -28,32 +28,52 @@ def hyper_changed(scenario: dict, snap: dict) -> str | None:
     return None
 
 
-def check_training(tirage: dict, observation: dict, *, simulate: Simulate, read: Read,
-                   variants: tuple[str, ...], canonical: dict, label: str) -> None:
-    """Assert that the student's loop follows the reference descent on every scenario."""
-    got, expected = [], []
-    for scenario, run in zip(tirage["scenarios"], observation["runs"], strict=True):
-        error = first_error(run, ("entrainement",))
-        if error and error["type"] == "NameError" and run["errors"][0] is not error:
-            error = run["errors"][0]  # the cause is an earlier cell that failed to define the name
+def _cell_error(run: dict) -> dict | None:
+    error = next((e for e in run.get("errors", []) if e.get("cell") == "entrainement"), None) \
+        or first_error(run, ("entrainement",))
+    if error and error["type"] == "NameError" and run["errors"][0] is not error:
+        return run["errors"][0]  # the cause is an earlier cell that failed to define the name
+    return error
+
+
+def _explain_missing_values(runs: list[dict]) -> None:
+    """Raise why the training's values could not be read: the error of a cell, else the values."""
+    for run in runs:
+        error = _cell_error(run)
         if error:
             detail = warned_broadcast(run)
             assert not detail, feedback("broadcast", detail=detail)
             raise AssertionError(explain_error(error))
+
+
+def check_training(tirage: dict, observation: dict, *, simulate: Simulate, read: Read,
+                   variants: tuple[str, ...], canonical: dict, label: str) -> None:
+    """Assert that the student's loop follows the reference descent on every scenario. A cell's
+    error explains wrong or missing values; it never fails a loop whose values are right."""
+    runs = observation["runs"]
+    got, expected = [], []
+    for scenario, run in zip(tirage["scenarios"], runs, strict=True):
         snap = run["snapshots"].get("entrainement")
-        assert snap and "error" not in snap, feedback("no_output", detail="la cellule `entrainement` n'a pas été atteinte")
-        detail = warned_broadcast(run)
-        assert not detail, feedback("broadcast", detail=detail)
-        got.append(read(snap))
+        if not snap or "error" in snap:
+            _explain_missing_values(runs)
+            raise AssertionError(feedback("no_output", detail="la cellule `entrainement` n'a pas été atteinte"))
+        try:
+            got.append(read(snap))
+        except AssertionError:
+            _explain_missing_values(runs)
+            raise
         expected.append(simulate(scenario, "correct"))
 
     if all(close(g, e) for g, e in zip(got, expected)):
-        f5 = numbers(observation["runs"][0]["snapshots"]["entrainement"].get("f5"),
-                     "f(5) après l'apprentissage", "un nombre")
+        f5 = numbers(runs[0]["snapshots"]["entrainement"].get("f5"), "f(5) après l'apprentissage", "un nombre")
         assert close(f5, [10.0], rtol=0, atol=canonical["f5_atol"]), feedback(
             "wrong_value", what="f(5) après l'apprentissage", expected="10", got=show(f5))
         return
 
+    _explain_missing_values(runs)
+    for run in runs:
+        detail = warned_broadcast(run)
+        assert not detail, feedback("broadcast", detail=detail)
     for scenario, run in zip(tirage["scenarios"], observation["runs"], strict=True):
         changed = hyper_changed(scenario, run["snapshots"]["entrainement"])
         assert not changed, feedback("hyper_changed", detail=changed)

@@ -15,14 +15,16 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import records
 from ..course import step_of
 from ..draws import draw
 from ..observe import Cell, cells_from_notebook
 from ..observe.replay import visible_part
 from ..sandbox import Limits, SandboxPool
 from .memo import memoize_reference
-from .decide import Decision, decide, failure_decisions
+from .decide import Decision, decide, failure_decisions, sandbox_failure
 from .items import Skipped, Submitted
+from .outputs import recorded_cells
 from .progress import Progress
 
 
@@ -34,6 +36,19 @@ class Graded:
     problem: str | None = None     # English: why the notebook could not be observed
     seconds: float = 0.0           # wall time of the sandboxed child
     cpu_seconds: float = 0.0       # its CPU time
+    cells: list = field(default_factory=list)   # the notebook's own run: execution counts and outputs per code cell
+    curve: list | None = None      # the student's (w, L) per iteration, from that run
+    problem_code: str | None = None
+
+    def record(self, step: str) -> dict:
+        """What the reports will read: each check's outcome and cause, the curve, the problem."""
+        record = records.new_record(step, "kit")
+        for d in self.decisions:
+            record["checks"][d.grade_id] = records.check_entry(d.passed, d.code, d.message, d.english)
+        record["curve"] = self.curve
+        if self.problem:
+            record["problem"] = {"code": self.problem_code or "not_graded", "en": self.problem}
+        return record
 
 
 @dataclass
@@ -64,19 +79,15 @@ def decide_answer(step: str, grade_ids: list[str], tirage: dict, answer: dict) -
     """The sandbox's answer for one notebook, decided here (in the main thread: the memoized
     reference computations are plain dicts, and SQLite wants one writer after it)."""
     if not answer.get("ok"):
-        problem = str(answer.get("error", "unknown failure"))
-        return failure_decisions(step, grade_ids, _french(problem), problem), f"could not be run to the end: {problem}"
+        return sandbox_failure(step, grade_ids, answer)
     return decide(step, grade_ids, tirage, answer["observation"]), None
 
 
-def _french(problem: str) -> str:
-    if problem.startswith("no result within"):
-        return "le notebook n'a pas fini dans le temps imparti ; une boucle infinie ?"
-    if "too large to be graded" in problem:
-        return "le notebook est trop volumineux pour être corrigé"
-    if "killed by" in problem or "ended without" in problem:
-        return "le processus du notebook s'est arrêté avant la fin (mémoire, temps de calcul ou sortie forcée)"
-    return "le résultat de l'exécution n'est pas exploitable"
+def curve_of(answer: dict) -> list | None:
+    try:
+        return records.curve_of(answer["observation"]["runs"][0]["snapshots"].get("entrainement"))
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
 
 
 class _Pipeline:
@@ -109,7 +120,8 @@ class _Pipeline:
                 return
         if item.problem:   # nothing of the student's to run: the release stood in for an ungradable file
             self._record(item, Graded(item.student, item.notebook, failure_decisions(
-                step, grade_ids, item.problem, "not graded"), "scored 0, the handed-in file was not read (reason below)"))
+                step, grade_ids, item.problem, "not graded"), "scored 0, the handed-in file was not read (reason below)",
+                problem_code="not_read"), step=step)
             return
         tirage = draw(step)
         future = self.executor.submit(self.pool.run, step, cells, tirage)
@@ -124,23 +136,27 @@ class _Pipeline:
             answer = future.result()
             self.first_observed = self.first_observed or time.monotonic()
             decisions, problem = decide_answer(step, grade_ids, tirage, answer)
+            observation = answer.get("observation") if answer.get("ok") else None
             self._record(item, Graded(item.student, item.notebook, decisions, problem, answer.get("seconds") or 0.0,
-                                      answer.get("cpu_seconds") or 0.0))
+                                      answer.get("cpu_seconds") or 0.0, recorded_cells(observation), curve_of(answer),
+                                      None if answer.get("ok") else str(answer.get("code") or "sandbox_failed")),
+                         step=step)
             if block and len(self.pending) <= down_to:
                 break
 
-    def _record(self, item: Submitted, graded: Graded, readable: bool = True) -> None:
-        """Save one notebook's grades; if nbgrader cannot, say so and go on with the class (what is
-        saved is committed notebook by notebook: nothing already graded is lost)."""
+    def _record(self, item: Submitted, graded: Graded, readable: bool = True, step: str | None = None) -> None:
+        """Save one notebook's grades, outputs and record; if nbgrader cannot, say so and go on with
+        the class (what is saved is committed notebook by notebook: nothing already graded is lost)."""
         self.report.graded.append(graded)
         try:
             if not readable:
                 self.converter._zero(item.assignment, item.student, item.notebook)
             else:
-                self.converter.save(item, [d.to_dict() for d in graded.decisions])
+                self.converter.save(item, [d.to_dict() for d in graded.decisions], graded.cells)
                 if not graded.decisions and not graded.problem:   # nothing to grade: 0, even over an older grade
                     graded.problem = "no test cell left in the notebook (nbgrader metadata removed?): scored 0"
                     self.converter._zero(item.assignment, item.student, item.notebook, remove=False)
+                records.write(records.path_for(item.path), graded.record(step or step_of(item.notebook).name))
         except Exception as exc:  # noqa: BLE001  (one notebook's failure must not stop the class)
             graded.problem = (f"{graded.problem}; " if graded.problem else "") + \
                 f"nbgrader could not save its grades ({type(exc).__name__}: {str(exc)[:200]}): not in the gradebook"

@@ -4,8 +4,9 @@
 (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata, the
 gradebook read as nbgrader reads it), the same init of students, submissions, timestamps and
 missing notebooks, and the same save preprocessors (SaveAutoGrades, LimitOutput,
-AssignLatePenalties, CheckCellMetadata). Only `Execute` is replaced by `WriteDecisions`, which
-writes the grader's decision into each test cell as the output nbgrader would have recorded.
+AssignLatePenalties, CheckCellMetadata). Only `Execute` is replaced, by `WriteOutputs` (the
+student's own outputs, recorded in the sandbox) and `WriteDecisions` (the grader's decision in each
+test cell, as the output nbgrader would have recorded).
 """
 from __future__ import annotations
 
@@ -59,6 +60,23 @@ class WriteDecisions(NbGraderPreprocessor):
         return cell, resources
 
 
+class WriteOutputs(NbGraderPreprocessor):
+    """Give each code cell the execution count and the outputs of the student's own run, as
+    `nbgrader autograde`'s kernel leaves them (test cells keep theirs: their decision writes them).
+    The outputs were made plain by `outputs.recorded_cells` (LimitOutput bounds them again)."""
+
+    def preprocess(self, nb, resources):
+        recorded = resources.get("kit_cells") or []
+        code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+        for cell, run in zip(code_cells, recorded):
+            if run is None:
+                continue
+            cell.execution_count = run["execution_count"]
+            if not run.get("test"):
+                cell.outputs = [from_dict(output) for output in run["outputs"]]
+        return nb, resources
+
+
 class NotebookPass(NotebookExporter):
     """nbconvert's NotebookExporter as the kit drives it: one per pass (sanitize, save), built
     once per run where nbgrader re-creates its preprocessors twice per notebook; nbformat's
@@ -78,10 +96,11 @@ class NotebookPass(NotebookExporter):
 
 
 class KitAutograde(Autograde):
-    autograde_preprocessors = List([WriteDecisions, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    autograde_preprocessors = List([WriteOutputs, WriteDecisions, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                     SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]).tag(config=True)
 
     decisions: dict = {}
+    outputs: dict = {}
 
     def prepare(self) -> None:
         """What nbgrader's `start()` does before converting, with the two passes built once."""
@@ -246,12 +265,14 @@ class KitAutograde(Autograde):
         if not self._sanitizing:
             gd = resources["nbgrader"]
             resources["kit_decisions"] = self.decisions.get((gd["student"], gd["notebook"]), [])
+            resources["kit_cells"] = self.outputs.get((gd["student"], gd["notebook"]), [])
         return resources
 
-    def save(self, item: Submitted, decisions: list[dict]) -> None:
-        """Phase 3: the sanitized notebook, with the decisions written in, through nbgrader's
-        save preprocessors (autograded/ and the gradebook)."""
+    def save(self, item: Submitted, decisions: list[dict], cells: list | None = None) -> None:
+        """Phase 3: the sanitized notebook, with the student's outputs and the decisions written
+        in, through nbgrader's save preprocessors (autograded/ and the gradebook)."""
         self.decisions = {(item.student, item.notebook): decisions}
+        self.outputs = {(item.student, item.notebook): cells or []}
         self._sanitizing = False
         self._init_preprocessors()
         try:

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The kinds of rich output a cell's recorded run keeps (no script: outputs are untrusted).
+MIME_TYPES = ("text/plain", "text/html", "text/markdown", "text/latex", "image/png", "image/jpeg", "image/svg+xml")
+
 
 @dataclass(frozen=True)
 class Cell:

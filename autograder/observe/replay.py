@@ -1,46 +1,19 @@
-"""Run a notebook's code again, in a fresh namespace, with its locked data cells replaced."""
+"""Run a notebook's code again, as a kernel runs it, in a fresh namespace, with its locked data
+cells replaced."""
 from __future__ import annotations
 
-import contextlib
-import io
 import re
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
 from ..course import Step
 from .cells import Cell
+from .shell import Outputs, captured, describe, kernel_like_shell
 
-MAX_CAPTURED = 20_000  # characters of stdout kept per replay
-
-# Cells that only draw or print for the student: the replay does not need them.
-SKIPPED_PREFIXES = ("graphique", "affichage")
-
-
-@dataclass
-class Replay:
-    namespace: dict
-    errors: list[dict] = field(default_factory=list)
-    warnings: list[dict] = field(default_factory=list)
-    snapshots: dict[str, dict] = field(default_factory=dict)
-    visible_tests: dict[str, dict] = field(default_factory=dict)
-    stdout: str = ""
-
-    def data(self) -> dict:
-        return {"errors": self.errors, "warnings": self.warnings, "snapshots": self.snapshots,
-                "visible_tests": self.visible_tests, "stdout": self.stdout[-MAX_CAPTURED:]}
-
-
-class _Capped(io.StringIO):
-    def write(self, s):
-        if self.tell() < MAX_CAPTURED * 2:
-            return super().write(s)
-        return len(s)
-
-
-def _describe(exc: BaseException) -> dict:
-    return {"type": type(exc).__name__, "message": str(exc)[:500]}
-
+MAX_WARNINGS = 50
+TEXT_ONLY = ["text/plain"]
 
 HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
 HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?(^[ \t]*### END HIDDEN TESTS[^\n]*\n?|\Z)", re.M | re.S)
@@ -52,64 +25,125 @@ def visible_part(source: str) -> str:
     return HIDDEN_REGION.sub("", source)
 
 
+@dataclass
+class Replay:
+    namespace: dict
+    errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    snapshots: dict[str, dict] = field(default_factory=dict)
+    visible_tests: dict[str, dict] = field(default_factory=dict)
+    cells: list[dict | None] | None = None   # recorded run: per code cell, its execution count and outputs
+
+    def data(self) -> dict:
+        out = {"errors": self.errors, "warnings": self.warnings, "snapshots": self.snapshots,
+               "visible_tests": self.visible_tests}
+        if self.cells is not None:
+            out["cells"] = self.cells
+        return out
+
+
+def snapshot_name(test_grade_id: str | None) -> str | None:
+    """The snapshot a test cell stands for: `test_entrainement` -> `entrainement`."""
+    return test_grade_id[len("test_"):] if test_grade_id and test_grade_id.startswith("test_") else None
+
+
+def _sections(cells: list[Cell]) -> list[str | None]:
+    """For each cell, the snapshot name of the first test cell at or after it (None past the last):
+    an error in a cell counts against the check that comes next."""
+    out, current = [], None
+    for cell in reversed(cells):
+        if cell.role == "test":
+            current = snapshot_name(cell.grade_id)
+        out.append(current)
+    return out[::-1]
+
+
 def replay(step: Step, cells: list[Cell], scenario: dict,
-           snapshot: dict[str, Callable[[dict], dict]] | None = None, visible_tests: bool = False) -> Replay:
-    """Execute `cells` in order, with each data cell of `step` rendered from `scenario`.
-    Test cells are skipped, or, with `visible_tests`, their visible part runs and whether it
-    passed is recorded. After a cell whose grade_id is a key of `snapshot`, store what that
-    function reads from the namespace."""
+           snapshot: dict[str, Callable[[dict], dict]] | None = None, record: bool = False) -> Replay:
+    """Execute `cells` in order, as a kernel would, with each data cell of `step` rendered from
+    `scenario`. Snapshot `name` (a key of `snapshot`) is what that function reads from the
+    namespace just before the test cell `test_<name>` runs (at the end, if there is none).
+
+    With `record` (the notebook's own run), every cell runs, the visible part of each test cell
+    too (whether it passed is kept), and each other cell's outputs are kept. Otherwise test
+    cells and the step's display-only cells are left out and no output is kept."""
     snapshot = snapshot or {}
-    ns: dict = {"__name__": "__main__", "__builtins__": __builtins__}
-    result = Replay(namespace=ns)
-    out = _Capped()
-    with warnings.catch_warnings(record=True) as caught, \
-            contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        warnings.simplefilter("always")
+    shell = kernel_like_shell()
+    result = Replay(namespace=shell.fresh_namespace())
+    outputs = Outputs() if record else None
+    shell.display_formatter.active_types = list(shell.display_formatter.format_types) if record else TEXT_ONLY
+    cells_out: list[dict | None] = []
+    sections = _sections(cells)
+
+    def warned(category: str, message: str) -> None:
+        if len(result.warnings) < MAX_WARNINGS:
+            result.warnings.append({"category": category[:100], "message": message[:300]})
+
+    def take(name: str) -> None:
+        if name in snapshot and name not in result.snapshots:
+            try:
+                result.snapshots[name] = snapshot[name](result.namespace)
+            except BaseException as exc:
+                result.snapshots[name] = {"error": describe(exc)}
+
+    figures = _figures()
+    with captured(shell, warned):
         for index, cell in enumerate(cells):
-            if (cell.grade_id or "").startswith(SKIPPED_PREFIXES):
-                continue
+            cells_out.append(None)
             if cell.role == "test":
-                if visible_tests and cell.grade_id:
-                    result.visible_tests[cell.grade_id] = _run_test(visible_part(cell.source), ns, cell.grade_id)
+                take(snapshot_name(cell.grade_id))
+                if record and cell.grade_id:
+                    count, error, _ = shell.run(visible_part(cell.source))
+                    result.visible_tests[cell.grade_id] = {"passed": True} if error is None else \
+                        {"passed": False, "error": error}
+                    cells_out[-1] = {"execution_count": count, "test": True}
+                continue
+            if not record and cell.grade_id in step.display_cells:
                 continue
             source = cell.source
             if cell.role == "locked" and cell.grade_id in step.data_cells:
                 source = step.data_source(cell.grade_id, scenario)
-            name = cell.grade_id or f"cellule {index + 1}"
-            try:
-                exec(compile(source, f"<{name}>", "exec"), ns)
-            except BaseException as exc:  # SystemExit and KeyboardInterrupt included: a cell cannot stop us
-                result.errors.append({"cell": name, **_describe(exc)})
-            if cell.grade_id in snapshot:
-                try:
-                    result.snapshots[cell.grade_id] = snapshot[cell.grade_id](ns)
-                except BaseException as exc:
-                    result.snapshots[cell.grade_id] = {"error": _describe(exc)}
-    result.warnings = [{"category": w.category.__name__, "message": str(w.message)[:300]}
-                       for w in caught[:50]]
-    result.stdout = out.getvalue()
+            count, error, kept = shell.run(source, outputs)
+            if error is not None:
+                result.errors.append({"cell": cell.grade_id or f"cellule {index + 1}", "section": sections[index],
+                                      **error})
+            if record:
+                cells_out[-1] = {"execution_count": count, "outputs": kept}
+        for name in snapshot:
+            take(name)
+    _close_figures_since(figures)
+    if record:
+        result.cells = cells_out
     return result
 
 
-def _run_test(source: str, ns: dict, name: str) -> dict:
-    try:
-        exec(compile(source, f"<{name}>", "exec"), ns)
-    except BaseException as exc:
-        return {"passed": False, "error": _describe(exc)}
-    return {"passed": True}
+def _figures() -> set | None:
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    return set(pyplot.get_fignums()) if pyplot is not None else None
+
+
+def _close_figures_since(before: set | None) -> None:
+    """Figures a replay left open are closed, so that no later run (nor a kernel's own end of
+    cell) shows them."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None:
+        return
+    for number in set(pyplot.get_fignums()) - (before or set()):
+        pyplot.close(number)
 
 
 def call(fn: Callable, *args) -> dict:
     """Call a student function; return {"value": ...} or {"error": ...}, plus its warnings."""
     from .plain import plain
 
-    with warnings.catch_warnings(record=True) as caught, \
-            contextlib.redirect_stdout(_Capped()), contextlib.redirect_stderr(_Capped()):
+    shell = kernel_like_shell()
+    caught: list[str] = []
+    with captured(shell, lambda category, message: caught.append(message[:300])):
         warnings.simplefilter("always")
         try:
             out = {"value": plain(fn(*args))}
         except BaseException as exc:
-            out = {"error": _describe(exc)}
+            out = {"error": describe(exc)}
     if caught:
-        out["warnings"] = [str(w.message)[:300] for w in caught[:5]]
+        out["warnings"] = caught[:5]
     return out

@@ -102,9 +102,9 @@ def _history(ns: dict) -> list | None:
 
 
 def _run_scenarios(step, cells, tirage, snapshot):
-    """Replay the notebook on each scenario; the first is the notebook's own data, where the
-    visible tests also run, as nbgrader would run them."""
-    runs = [replay(step, cells, scenario, snapshot, visible_tests=(i == 0))
+    """Replay the notebook on each scenario; the first is the notebook's own data, the run that
+    is recorded (outputs, visible tests), as nbgrader would run it."""
+    runs = [replay(step, cells, scenario, snapshot, record=(i == 0))
             for i, scenario in enumerate(tirage["scenarios"])]
     return runs, {"runs": [r.data() for r in runs]}
 

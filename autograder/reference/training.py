@@ -66,15 +66,14 @@ def affine_descent(X, Y, w0, b0, learning_rate, n_iters, variant="correct"):
     """Step 4 with one feature: X and Y are flat lists. Returns (w, b, L)."""
     w, b, L = float(w0), float(b0), math.nan
     acc_w = acc_b = 0.0
+    pairs = [(x, y) for x in X for y in Y] if variant == "broadcast" else list(zip(X, Y))
+    xs = [x for x, _ in pairs]
+    n, fsum = len(pairs), math.fsum
     for _ in range(int(n_iters)):
-        if variant == "broadcast":
-            pairs = [(x, y) for x in X for y in Y]
-        else:
-            pairs = list(zip(X, Y))
-        residuals = [(x, w * x + b - y) for x, y in pairs]
-        L = _mean(r * r for _, r in residuals)
-        gw = _mean(2 * r * x for x, r in residuals)
-        gb = _mean(2 * r for _, r in residuals)
+        residuals = [w * x + b - y for x, y in pairs]
+        L = fsum([r * r for r in residuals]) / n
+        gw = fsum([2 * r * x for x, r in zip(xs, residuals)]) / n
+        gb = fsum([2 * r for r in residuals]) / n
         if variant == "grad_not_zeroed":
             acc_w, acc_b = acc_w + gw, acc_b + gb
             gw, gb = acc_w, acc_b

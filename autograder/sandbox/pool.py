@@ -30,6 +30,7 @@ PACKAGE = Path(__file__).resolve().parents[1]          # .../autograder
 # All the sandbox may import of the kit: no checks, no reference, no draws.
 KIT_FILES = ("__init__.py", "course.py", "observe/*.py", "sandbox/zygote.py")
 BASE_UID = 61000
+SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache", "/etc/localtime")
 BOOT = ("import sys; sys.path.insert(0, '/kit'); sys.dont_write_bytecode = True; "
         "from autograder.sandbox.zygote import main; main()")
 
@@ -81,12 +82,19 @@ def _bwrap_command(bwrap: str, kit: Path) -> list[str]:
     cmd = [bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session", "--cap-add", "CAP_SETUID,CAP_SETGID,CAP_KILL,CAP_SYS_ADMIN",
            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    for system in ("/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache", "/etc/localtime"):
+    for system in SYSTEM_DIRS:
         if os.path.islink(system):
             cmd += ["--symlink", os.readlink(system), system]
         elif os.path.exists(system):
             cmd += ["--ro-bind", system, system]
+    made = set()
     for root in _python_roots():
+        # The folders above the install (such as /root, 0700 on the host) are made traversable, so
+        # that the child's own uid imports what the warm parent had not (stdlib modules included).
+        for parent in reversed(Path(root).parents[:-1]):
+            if str(parent) not in made and not any(str(parent).startswith(s) for s in SYSTEM_DIRS):
+                cmd += ["--perms", "0755", "--dir", str(parent)]
+                made.add(str(parent))
         cmd += ["--ro-bind", root, root]
     if os.path.realpath(sys.prefix) != sys.prefix:   # the venv reached through a symlink
         cmd += ["--symlink", os.path.realpath(sys.prefix), sys.prefix]
@@ -108,7 +116,8 @@ class Sandbox:
     slots each is given PID, IPC and mount namespaces of its own inside (see zygote.main)."""
 
     def __init__(self, slots: int, kit: Path, bwrap: str | None, limits: Limits):
-        env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+        env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                "LANG": "C.UTF-8", "KIT_SCRATCH_SIZE": limits.scratch_size,
                "KIT_RESULT_BYTES": str(limits.result_bytes), "KIT_JOB_BYTES": str(limits.job_bytes)}
         self.scratch: str | None = None
@@ -199,12 +208,13 @@ class Worker:
     def run(self, job: dict) -> dict:
         problem = self.ready()
         if problem is not None:
-            return {"ok": False, "error": problem}
+            return {"ok": False, "code": "sandbox_failed", "error": problem}
         limits = {**self.limits.__dict__, "uid": BASE_UID + self.index if os.getuid() == 0 else None,
                   "namespace": bool(self.bwrap)}
         body = json.dumps(job, allow_nan=False).encode()
         if len(body) > self.limits.job_bytes:
-            return {"ok": False, "error": f"the notebook is too large to be graded ({len(body) >> 20} MiB)"}
+            return {"ok": False, "code": "notebook_too_large",
+                    "error": f"the notebook is too large to be graded ({len(body) >> 20} MiB)"}
         try:
             write_message(self._to, limits)
             write_frame(self._to, body)
@@ -221,9 +231,10 @@ class Worker:
             problem = "the sandbox's warm parent died"
         if answer is None:
             self.stop()
-            return {"ok": False, "error": problem}
+            return {"ok": False, "code": "sandbox_failed", "error": problem}
         if answer.get("ok") and answer.get("observation") is None:
-            return {"ok": False, "error": "the observation is not a JSON object", "seconds": answer.get("seconds")}
+            return {"ok": False, "code": "garbled", "error": "the observation is not a JSON object",
+                    "seconds": answer.get("seconds")}
         return answer
 
     def stop(self) -> None:

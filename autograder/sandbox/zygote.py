@@ -6,7 +6,7 @@ an 8-byte big-endian length then bytes. Per notebook the grader sends the limits
 job (JSON `{"step", "cells", "tirage"}`), which this process never parses: it lands in a buffer,
 the child parses its copy, and the buffer is zeroed once the child is forked, so that no
 student's code or result lingers in the memory the next child inherits. The answer is a JSON
-frame `{"ok", "error", "seconds"}` followed, when ok, by the raw observation frame (JSON), which
+frame `{"ok", "code", "error", "seconds"}` (`code` names a failure, `error` says it in English) followed, when ok, by the raw observation frame (JSON), which
 the grader parses. Only this module, the stdlib and `autograder.observe` (copied alone into the
 sandbox) are importable from here.
 """
@@ -73,30 +73,40 @@ def _read_into(fd: int, buf, allow_eof: bool = False):
     return buf
 
 
-def warm_up() -> None:
-    """Import what notebooks use, and run a few torch ops once, before any fork."""
-    os.environ["MPLBACKEND"] = "Agg"
-    import matplotlib
+WARM_UP_CELLS = (
+    "import numpy as np\nimport torch\nimport torch.nn as nn\nimport matplotlib.pyplot as plt",
+    "model = nn.Linear(1, 1)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n"
+    "x = torch.tensor([[1.0], [2.0]])\nL = nn.MSELoss()(model(x), 2 * x)\nL.backward()\n"
+    "optimizer.step()\noptimizer.zero_grad()",
+    "w = torch.tensor(0.0, requires_grad=True)\n((w * x - x) ** 2).mean().backward()\n"
+    "with torch.no_grad():\n    w -= 0.1 * w.grad\nw.grad.zero_()\nprint(f'{w.item():.3f}')\nw",
+    "%%time\nplt.semilogy([1, 2, 3], [1.0, 0.1, 0.01], label='L')\nplt.xlabel('itération')\nplt.legend()",
+    "from IPython.display import SVG, display\ndisplay(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\"/>'))",
+    "!true",
+    "1 / 0",
+    "def f(:",
+)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
+
+def warm_up() -> None:
+    """Import what notebooks use and run a few cells through the kernel-like shell once, before
+    any fork: torch's first ops, a figure (fonts, the PNG path), a magic, the display hook."""
     import numpy  # noqa: F401
     import torch
 
     torch.set_num_threads(1)
-    model = torch.nn.Linear(1, 1)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    x = torch.tensor([[1.0], [2.0]])
-    loss = torch.nn.MSELoss()(model(x), 2 * x)
-    loss.backward()
-    optimizer.step()
-    optimizer.zero_grad()
-    w = torch.tensor(0.0, requires_grad=True)
-    ((w * x - x) ** 2).mean().backward()
-    with torch.no_grad():
-        w -= 0.1 * w.grad
-    w.grad.zero_()
-    import autograder.observe  # noqa: F401
+    from autograder.observe.replay import replay   # noqa: F401
+    from autograder.observe.shell import Outputs, captured, kernel_like_shell
+
+    shell = kernel_like_shell()
+    shell.fresh_namespace()
+    with captured(shell, lambda *_: None):
+        outputs = Outputs()
+        for cell in WARM_UP_CELLS:
+            shell.run(cell, outputs)
+    import matplotlib.pyplot
+
+    matplotlib.pyplot.close("all")
 
 
 # --- in the child -------------------------------------------------------------------------
@@ -283,17 +293,18 @@ def run_job(job: memoryview, limits: dict, result_buf, control_out: int, slot: i
         _reap()
         shutil.rmtree(workdir, ignore_errors=True)
     seconds = time.monotonic() - start
-    observation, error = None, None
+    observation, error, code = None, None, None
     if problem == "timeout":
-        error = f"no result within {limits['wall_seconds']} s (killed)"
+        code, error = "timeout", f"no result within {limits['wall_seconds']} s (killed)"
     elif problem == "too_large":
-        error = "the result is larger than any honest observation"
+        code, error = "result_too_large", "the result is larger than any honest observation"
     else:
         try:
             observation = _check(result_buf, size, token)
         except ValueError as exc:
+            code = "killed" if os.WIFSIGNALED(status) else "no_result"
             error = f"{exc}{_exit_detail(status)}"
-    write_message(control_out, {"ok": observation is not None, "error": error, "seconds": seconds,
+    write_message(control_out, {"ok": observation is not None, "error": error, "code": code, "seconds": seconds,
                                 "cpu_seconds": cpu})
     if observation is not None:
         write_frame(control_out, observation)
