@@ -66,7 +66,7 @@ def cmd_demo(args) -> int:
     _say("5/6 nbgrader export (grades.csv)")
     nbgrader("export", root=course_dir)
     _say("6/6 feedback pages with curves, class summary, Gradescope files")
-    _write_reports(course_dir, args.jobs)
+    _write_reports(course_dir)
     scores = read_scores(f"sqlite:///{course_dir / 'gradebook.db'}")
     _say("\n" + format_table(scores))
     expected = {s.id for s in STUDENTS}
@@ -80,10 +80,10 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def _write_reports(course_dir: Path, jobs: int) -> None:
+def _write_reports(course_dir: Path) -> None:
     from .reports.build import write_reports
 
-    written = write_reports(course_dir, jobs=jobs)
+    written = write_reports(course_dir)
     _say(f"  {len(written.pages)} student pages: {course_dir / 'feedback'}/<student>/{ASSIGNMENT}/resume.html")
     _say(f"  class summary: {written.summary}")
     _say(f"  {len(written.gradescope)} Gradescope files: {course_dir / 'reports' / 'gradescope'}"
@@ -91,11 +91,12 @@ def _write_reports(course_dir: Path, jobs: int) -> None:
 
 
 def cmd_report(args) -> int:
-    """Student pages, class summary and Gradescope files from an autograded course."""
+    """Student pages, class summary and Gradescope files from an autograded course: read from the
+    gradebook and the grading records (nothing is run again)."""
     course_dir = Path(args.course_dir).resolve()
     if not (course_dir / "gradebook.db").exists():
         raise RuntimeError(f"no gradebook in {course_dir}: run nbgrader autograde (or `demo`) first")
-    _write_reports(course_dir, args.jobs)
+    _write_reports(course_dir)
     return 0
 
 
@@ -164,7 +165,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("report", help="feedback pages with curves, class summary and Gradescope files")
-    p.add_argument("--jobs", type=int, default=2, help="notebooks replayed at once for the curves")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("export-gradescope", help="one Gradescope results.json per student and notebook")

@@ -44,7 +44,7 @@ def _affine_scenario(rng) -> dict:
     rates = [r for r in (0.005, 0.01, 0.02, 0.03) if r * curvature < 0.6]
     return dict(X_train=[[x] for x in X], Y_train=[[round(slope * x + intercept, 1)] for x in X],
                 X_test=[round(rng.uniform(-3, 6), 1)], seed=rng.randint(1, 10_000),
-                learning_rate=rng.choice(rates), n_iters=rng.randint(5, 60))
+                learning_rate=rng.choice(rates), n_iters=rng.randint(5, 30))
 
 
 def _function_probes(rng) -> dict:
@@ -115,10 +115,10 @@ def draw(step_name: str, seed: int | None = None, n_scenarios: int = 3) -> dict:
     if step_name == "etape4":
         scenarios = _scenarios(step_name, rng, n_scenarios)
         train = _affine_scenario(rng)
-        probes = {"regression_lineaire": {
+        probes = {"regression_lineaire": [{
             "seed": train["seed"], "x": [[0.0], [1.0], [round(rng.uniform(-3, 6), 1)]],
             "X_train": train["X_train"], "Y_train": train["Y_train"],
-            "learning_rate": train["learning_rate"], "n_iters": train["n_iters"]}}
+            "learning_rate": train["learning_rate"], "n_iters": train["n_iters"]}]}
     else:
         scenarios = _scenarios(step_name, rng, n_scenarios)
         probes = _function_probes(rng)

@@ -78,6 +78,53 @@ def test_the_gradebook_rows_are_those_nbgrader_writes(nbgrader_graded_class, kit
     assert [r for r in nbgrader_rows if r not in kit_rows] == [], "rows nbgrader wrote that the kit did not"
 
 
+def _outputs_as_shown(cell: dict) -> list[tuple]:
+    """A cell's outputs as a reader sees them: consecutive stream pieces joined (a kernel sends
+    them in chunks), line ends normalised, images by kind only (PNG bytes differ run to run)."""
+    shown: list[tuple] = []
+    for output in cell["outputs"]:
+        kind = output["output_type"]
+        if kind == "stream":
+            text = "".join(output["text"]).replace("\r\n", "\n")
+            if shown and shown[-1][:2] == ("stream", output["name"]):
+                shown[-1] = ("stream", output["name"], shown[-1][2] + text)
+            else:
+                shown.append(("stream", output["name"], text))
+        elif kind == "error":
+            shown.append(("error", output["ename"]))
+        else:
+            data = output["data"]
+            shown.append((kind, tuple(sorted(data)), data.get("image/svg+xml") or data.get("text/plain")))
+    return shown
+
+
+def test_autograded_notebooks_keep_the_students_outputs_as_nbgrader_does(nbgrader_graded_class, kit_graded_class):
+    """Every code cell other than a test cell: the same outputs (types, text, figures) and
+    execution count in the kit's autograded notebook as in nbgrader's (the sample class has no
+    timing nor random output)."""
+    compared = 0
+    for path in sorted((nbgrader_graded_class[0] / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb")):
+        theirs = json.loads(path.read_text(encoding="utf-8"))
+        ours = json.loads((kit_graded_class[0] / path.relative_to(nbgrader_graded_class[0])).read_text(encoding="utf-8"))
+        pairs = [(a, b) for a, b in zip(theirs["cells"], ours["cells"], strict=True) if a["cell_type"] == "code"]
+        for index, (a, b) in enumerate(pairs):
+            where = f"{path.parent.parent.name}/{path.name} code cell {index}"
+            assert a["execution_count"] == b["execution_count"], where
+            if not a["metadata"].get("nbgrader", {}).get("grade"):
+                assert _outputs_as_shown(a) == _outputs_as_shown(b), where
+                compared += bool(a["outputs"])
+    assert compared > 100
+
+
+def test_nbgrader_feedback_shows_the_students_outputs_after_the_kit(kit_graded_class):
+    root, _, _, _ = kit_graded_class
+    nbgrader("generate_feedback", ASSIGNMENT, "--force", root=root)
+    page = (root / "feedback" / "alice_juste" / ASSIGNMENT / "etape1_numpy.html").read_text(encoding="utf-8")
+    assert "71: w = 2.000, regret = 0.00000000" in page, "the training trace the student printed"
+    assert page.count("<svg") >= 2, "the training curves drawn by the notebook"
+    assert not list((root / "feedback").rglob("*.kit.json")), "the grading records stay with the instructor"
+
+
 def test_progress_goes_to_the_given_stream(kit_graded_class):
     _, report, _, progress = kit_graded_class
     assert f"{len(report.graded)}/{len(report.graded)}" in progress
@@ -125,10 +172,10 @@ def test_a_notebook_nbgrader_cannot_save_does_not_stop_the_class(tmp_path, monke
     write_class(ROOT, root)
     save = KitAutograde.save
 
-    def save_fails_on_step_2(self, item, decisions):
+    def save_fails_on_step_2(self, item, decisions, cells=None):
         if item.notebook == STEPS["etape2"].notebook:
             raise OSError("disque plein (simulated)")
-        return save(self, item, decisions)
+        return save(self, item, decisions, cells)
 
     monkeypatch.setattr(KitAutograde, "save", save_fails_on_step_2)
     report = autograde_class(root, ASSIGNMENT, student="alice_juste", jobs=1, stream=io.StringIO())

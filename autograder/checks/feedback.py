@@ -105,3 +105,27 @@ class Feedback(str):
 
 def feedback(code: str, **details) -> Feedback:
     return Feedback(code, **details)
+
+
+_CAUSES_IN_SHORT = {
+    "not_done": "not attempted (the stub still raises NotImplementedError)",
+    "missing": "a name the checks need is not defined after the run",
+    "error": "a cell raises an error",
+    "not_a_number": "a function returns something that is not a number",
+    "wrong_value": "wrong value (no known mistake recognised)",
+    "not_linear_model": "model is not nn.Linear(input_size, output_size)",
+    "optimizer": "optimizer is not SGD over the parameters with lr=learning_rate",
+    "hyper_changed": "hyper-parameters or data changed by the student",
+    "broadcast": "shapes (n,) against (n, 1) in the loss: silent broadcasting",
+    "no_output": "the notebook could not be run to the end",
+    "visible_test": "a visible test of the cell fails (the hidden check passes)",
+}
+
+
+def describe_cause(code: str | None) -> str:
+    """The instructor's short English description of a cause code."""
+    if not code:
+        return "other (no cause recorded)"
+    if code in _CAUSES_IN_SHORT:
+        return _CAUSES_IN_SHORT[code]
+    return MESSAGES[code][1] if code in MESSAGES else code

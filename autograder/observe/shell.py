@@ -202,10 +202,20 @@ class KernelLikeShell(InteractiveShell):
         config.InteractiveShell.warn_venv = False
         config.InteractiveShell.autocall = 0
         self.outputs: Outputs | None = None
+        self._transformed: dict[str, str] = {}
         super().__init__(config=config, **kwargs)
 
     def init_sys_modules(self):
         pass
+
+    def transform_cell(self, raw_cell: str) -> str:
+        """IPython's own transformation, remembered: a notebook's cells are replayed once per scenario."""
+        transformed = self._transformed.get(raw_cell)
+        if transformed is None:
+            if len(self._transformed) > 2000:
+                self._transformed.clear()
+            transformed = self._transformed[raw_cell] = super().transform_cell(raw_cell)
+        return transformed
 
     def _showtraceback(self, etype, evalue, stb):
         if self.outputs is not None:
@@ -227,6 +237,12 @@ class KernelLikeShell(InteractiveShell):
         self.user_ns["_exit_code"] = proc.wait()
 
     system_piped = system
+
+    def enable_gui(self, gui=None):
+        """As a headless kernel: the inline backend needs no event loop, a window toolkit cannot start."""
+        if gui not in (None, "inline"):
+            raise RuntimeError(f"pas d'affichage graphique ici : le backend {gui!r} ne peut pas démarrer "
+                               "(utilise %matplotlib inline)")
 
     def fresh_namespace(self) -> dict:
         """A new user namespace, as a new kernel has (the previous one stays as it was)."""

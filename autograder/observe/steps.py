@@ -206,7 +206,8 @@ def _probe_class(ns: dict, probe: dict) -> dict:
 def observe_etape4(step, cells, tirage):
     runs, out = _run_scenarios(step, cells, tirage,
                                {"modele": _model_snapshot, "entrainement": _trained_model_snapshot})
-    out["regression_lineaire"] = _probe_class(runs[0].namespace, tirage["probes"]["regression_lineaire"])
+    out["regression_lineaire"] = [_probe_class(runs[0].namespace, probe)
+                                  for probe in tirage["probes"]["regression_lineaire"]]
     return out
 
 

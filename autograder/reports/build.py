@@ -19,12 +19,13 @@ class Written:
     gradescope: list[Path]
 
 
-def write_reports(course_dir: Path, jobs: int = 2) -> Written:
-    outcomes = class_outcomes(course_dir, jobs=jobs)
+def write_reports(course_dir: Path) -> Written:
+    """From the gradebook and the grading records only: no notebook is run again."""
+    outcomes = class_outcomes(course_dir)
     return Written(outcomes, write_student_pages(course_dir, outcomes), write_summary(course_dir, outcomes),
                    write_gradescope_files(course_dir, outcomes))
 
 
 def export_gradescope(course_dir: Path) -> list[Path]:
-    """Only the Gradescope files: points and messages, no replay of the notebooks (fast)."""
-    return write_gradescope_files(course_dir, class_outcomes(course_dir, replay=False))
+    """Only the Gradescope files: points and messages."""
+    return write_gradescope_files(course_dir, class_outcomes(course_dir))

@@ -21,8 +21,6 @@ def _check_rows(outcome: NotebookOutcome) -> list[list[str]]:
         else:
             verdict = '<span class="ko">échoué</span>'
             message = html.text(c.message)
-            if c.diagnosis:
-                message += f'<br><span class="note">Diagnostic du correcteur : {html.text(c.diagnosis)}</span>'
         rows.append([f"<code>{c.check}</code>", html.points(c.score, c.max_score), verdict, message])
     return rows
 
@@ -32,9 +30,10 @@ def notebook_section(outcome: NotebookOutcome) -> str:
     figure = html.image(training_figure(step, outcome.history),
                         f"regret et w de {outcome.student} pour {step.name}, avec la référence")
     missing = ""
-    if outcome.observer_error:
-        missing = (f'<p class="note">La courbe n\'a pas pu être recalculée '
-                   f"({html.text(outcome.observer_error)}).</p>")
+    if outcome.history is None:
+        missing = ('<p class="note">Pas de courbe pour ton apprentissage : ta cellule d\'apprentissage ne remplit '
+                   "pas la liste <code>historique</code> (facultative), ou le notebook n'a pas pu être exécuté "
+                   "jusqu'au bout. Cela ne retire aucun point.</p>")
     return (f'<h2 id="{step.name}">{step.name} — <code>{step.filename}</code> : '
             f"{html.points(outcome.score, outcome.max_score)} points</h2>"
             f'<p class="note">Le détail de nbgrader : <a href="{step.notebook}.html">{step.notebook}.html</a></p>'

@@ -1,5 +1,5 @@
 """One Gradescope `results.json` per student and notebook, from the gradebook's points and the
-messages of the autograded notebooks:
+messages of the grading records:
 
     reports/gradescope/<student>/<notebook>/results.json
 
@@ -19,8 +19,6 @@ def notebook_checks(outcome: NotebookOutcome) -> list[dict]:
     checks = []
     for check in outcome.checks:
         output = "Réussi." if check.passed else check.message or "Échoué."
-        if check.diagnosis:
-            output += f"\nDiagnostic du correcteur : {check.diagnosis}"
         checks.append({"name": f"{outcome.step.name}: {check.check}", "score": check.score,
                        "max_score": check.max_score, "output": output})
     return checks

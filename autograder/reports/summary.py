@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..course import ASSIGNMENT, STEPS
 from . import htmlkit as html
-from .causes import english
+from ..checks.feedback import describe_cause as english
 from .outcomes import NotebookOutcome
 from .plots import bar_figure, histogram_figure
 
