@@ -33,6 +33,25 @@ def reported(nbgrader_graded_class, written):
     return nbgrader_graded_class
 
 
+def test_reports_read_the_record_and_never_run_student_code_again(nbgrader_graded_class, monkeypatch, tmp_path):
+    """`report` reads the gradebook and the grading records: no sandbox, no observer, no check."""
+    import autograder.checks
+    import autograder.observe.steps
+    import autograder.sandbox.pool
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the reports ran student code or a check again")
+
+    monkeypatch.setattr(autograder.sandbox.pool.SandboxPool, "__init__", forbidden)
+    monkeypatch.setattr(autograder.observe.steps, "observe", forbidden)
+    monkeypatch.setattr(autograder.checks, "run_check", forbidden)
+    root, _ = nbgrader_graded_class
+    outcomes = write_reports(root).outcomes
+    chloe = next(o for o in outcomes["chloe_gradient_somme"] if o.step.name == "etape1")
+    assert {c.check: c.cause for c in chloe.checks if not c.passed} == {
+        "test_gradient": "gradient_sum", "test_entrainement": "gradient_sum"}
+
+
 def test_report_needs_an_autograded_course(tmp_path, capsys):
     assert main(["--course-dir", str(tmp_path), "report"]) == 2
     assert "no gradebook" in capsys.readouterr().err

@@ -57,6 +57,11 @@ def simulate(scenario, variant):
     return (w, L)
 
 
+def trace(scenario, n_iters):
+    _, _, steps = reference.line_descent(scenario["X"], scenario["Y"], scenario["w"], scenario["learning_rate"], n_iters)
+    return steps
+
+
 def read(snapshot):
     w = numbers(snapshot.get("w"), "`w` après l'apprentissage", "un nombre")
     L = numbers(snapshot.get("L"), "`L` (regret de la dernière itération)", "un nombre")
@@ -65,5 +70,5 @@ def read(snapshot):
 
 def test_entrainement(tirage, observation):
     check_training(tirage, observation, simulate=simulate, read=read,
-                   variants=STEPS["etape1"].mistakes,
+                   variants=STEPS["etape1"].mistakes, trace=trace,
                    canonical={"f5_atol": F5_ATOL}, label="(w, L)")

@@ -1,6 +1,6 @@
 """Hidden checks of step 3 (nn.MSELoss and torch.optim.SGD)."""
 from .compare import first_error, show
-from .etape1 import F5_ATOL, read, simulate
+from .etape1 import F5_ATOL, read, simulate, trace
 from .etape1 import test_avant  # noqa: F401  (the same check: avant is written as in step 2)
 from .feedback import feedback
 from ..course import STEPS
@@ -34,5 +34,5 @@ def check_optimizer(tirage, observation, params: str) -> None:
 def test_entrainement(tirage, observation):
     check_optimizer(tirage, observation, "`[w]`")
     check_training(tirage, observation, simulate=simulate, read=read,
-                   variants=STEPS["etape3"].mistakes,
+                   variants=STEPS["etape3"].mistakes, trace=trace,
                    canonical={"f5_atol": F5_ATOL}, label="(w, L)")

@@ -20,6 +20,12 @@ def simulate(scenario, variant):
     return (w, b, L)
 
 
+def trace(scenario, n_iters):
+    (w0,), (b0,) = reference.initial_linear(scenario["seed"])
+    return reference.affine_trace(_flat(scenario, "X_train"), _flat(scenario, "Y_train"), w0, b0,
+                                  scenario["learning_rate"], n_iters)
+
+
 def read(snapshot):
     params = snapshot.get("params")
     assert params, feedback("missing", name="model", cell="modele")
@@ -41,7 +47,7 @@ def test_modele(tirage, observation):
 def test_entrainement(tirage, observation):
     check_optimizer(tirage, observation, "`model.parameters()`")
     check_training(tirage, observation, simulate=simulate, read=read,
-                   variants=STEPS["etape4"].mistakes, canonical={"f5_atol": F5_ATOL},
+                   variants=STEPS["etape4"].mistakes, trace=trace, canonical={"f5_atol": F5_ATOL},
                    label="(w, b, L)")
 
 

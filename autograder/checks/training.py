@@ -9,7 +9,10 @@ from .compare import close, explain_error, first_error, numbers, show, warned_br
 from .feedback import feedback
 
 Simulate = Callable[[dict, str], tuple]
+Trace = Callable[[dict, int], list]     # the right descent's values after each of its first n iterations
 Read = Callable[[dict], tuple]
+
+MAX_ITERATIONS = 3000   # a loop's own number of iterations (`range(100)`) is recognised up to this
 
 MESSAGE_OF_VARIANT = {"loss_sum_reported": "loss_sum"}
 
@@ -46,8 +49,18 @@ def _explain_missing_values(runs: list[dict]) -> None:
             raise AssertionError(explain_error(error))
 
 
+def _iterations_written_in_hard(got: list, scenarios: list[dict], trace: Trace) -> int | None:
+    """The number of iterations N (the same on every drawn scenario) after which the right descent
+    gives what the student's loop gave, if there is one: a loop that ignores `n_iters`."""
+    traces = [trace(s, MAX_ITERATIONS) for s in scenarios]
+    for n in range(min(map(len, traces), default=0)):
+        if all(close(g, t[n], rtol=1e-2, atol=1e-4) for g, t in zip(got, traces)):
+            return n + 1
+    return None
+
+
 def check_training(tirage: dict, observation: dict, *, simulate: Simulate, read: Read,
-                   variants: tuple[str, ...], canonical: dict, label: str) -> None:
+                   variants: tuple[str, ...], canonical: dict, label: str, trace: Trace | None = None) -> None:
     """Assert that the student's loop follows the reference descent on every scenario. A cell's
     error explains wrong or missing values; it never fails a loop whose values are right."""
     runs = observation["runs"]
@@ -89,6 +102,9 @@ def check_training(tirage: dict, observation: dict, *, simulate: Simulate, read:
             "hyper_changed", detail=" et ".join(f"`{k}`" for k in names) + " écrit en dur dans la boucle")
     assert not (len(got) > 2 and all(close(g[0], got[0][0], rtol=1e-9, atol=1e-12) for g in got[1:])), \
         feedback("hand_typed")
+    if trace is not None:
+        n = _iterations_written_in_hard(got[1:], tirage["scenarios"][1:], trace)
+        assert n is None, feedback("hyper_changed", detail=f"la boucle fait {n} itérations au lieu de `n_iters`")
     for g, e, scenario in zip(got, expected, tirage["scenarios"]):
         if not all(map(lambda v: v == v and abs(v) < 1e30, g)):
             raise AssertionError(feedback("diverged"))

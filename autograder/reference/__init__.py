@@ -3,9 +3,8 @@
 These run in the grader's own process, on data the grader drew, never in a student's.
 """
 from .training import (  # noqa: F401
-    LINE_VARIANTS,
-    AFFINE_VARIANTS,
     affine_descent,
+    affine_trace,
     initial_linear,
     line_descent,
 )

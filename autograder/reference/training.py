@@ -1,8 +1,9 @@
 """Gradient descent as the lesson does it, and as the classic mistakes do it.
 
 `line_descent` is steps 1-3 (f(x) = w·x), `affine_descent` is step 4 (f(x) = w·x + b).
-A variant names a mistake of COURSE.md; the checks simulate each variant and, when a
-student's numbers follow one, name that mistake.
+A variant names a mistake of COURSE.md ("gradient_sum", "gradient_sign", "gradient_no_factor_2",
+"loss_sum", "loss_sum_reported", "grad_not_zeroed", "broadcast"); the checks simulate each variant
+and, when a student's numbers follow one, name that mistake.
 """
 from __future__ import annotations
 
@@ -10,23 +11,6 @@ import math
 import operator
 import random
 import struct
-
-LINE_VARIANTS = {
-    "correct": "the lesson's gradient descent",
-    "gradient_sum": "gradient summed over samples instead of averaged",
-    "gradient_sign": "gradient with the wrong sign",
-    "gradient_no_factor_2": "gradient without the factor 2",
-    "loss_sum": "loss summed instead of averaged (autograd then sums the gradient too)",
-    "loss_sum_reported": "loss summed instead of averaged (the hand-written gradient is right)",
-    "grad_not_zeroed": "gradients never zeroed (they accumulate)",
-}
-
-AFFINE_VARIANTS = {
-    "correct": "the lesson's gradient descent",
-    "broadcast": "target of shape (n,) against a prediction of shape (n, 1): the loss broadcasts to (n, n)",
-    "grad_not_zeroed": "gradients never zeroed (they accumulate)",
-}
-
 
 def _mean(values) -> float:
     values = list(values)
@@ -62,13 +46,14 @@ def line_descent(X, Y, w0, learning_rate, n_iters, variant="correct"):
     return w, L, trace
 
 
-def affine_descent(X, Y, w0, b0, learning_rate, n_iters, variant="correct"):
-    """Step 4 with one feature: X and Y are flat lists. Returns (w, b, L)."""
-    w, b, L = float(w0), float(b0), math.nan
+def affine_trace(X, Y, w0, b0, learning_rate, n_iters, variant="correct"):
+    """Step 4 with one feature: X and Y are flat lists. Returns [(w, b, L)] per iteration: w and b
+    after its update, L the loss before it."""
+    w, b = float(w0), float(b0)
     acc_w = acc_b = 0.0
     pairs = [(x, y) for x in X for y in Y] if variant == "broadcast" else list(zip(X, Y))
     xs = [x for x, _ in pairs]
-    n, fsum = len(pairs), math.fsum
+    n, fsum, trace = len(pairs), math.fsum, []
     for _ in range(int(n_iters)):
         residuals = [w * x + b - y for x, y in pairs]
         L = fsum([r * r for r in residuals]) / n
@@ -78,9 +63,16 @@ def affine_descent(X, Y, w0, b0, learning_rate, n_iters, variant="correct"):
             acc_w, acc_b = acc_w + gw, acc_b + gb
             gw, gb = acc_w, acc_b
         w, b = w - learning_rate * gw, b - learning_rate * gb
+        trace.append((w, b, L))
         if not (math.isfinite(w) and math.isfinite(b)):
             break
-    return w, b, L
+    return trace
+
+
+def affine_descent(X, Y, w0, b0, learning_rate, n_iters, variant="correct"):
+    """Step 4 with one feature: X and Y are flat lists. Returns (w, b, L) after n_iters."""
+    trace = affine_trace(X, Y, w0, b0, learning_rate, n_iters, variant)
+    return trace[-1] if trace else (float(w0), float(b0), math.nan)
 
 
 def _float32(value: float) -> float:
