@@ -30,8 +30,13 @@ def new_record(step: str, grader: str) -> dict:
     return {"kit_record": VERSION, "grader": grader, "step": step, "checks": {}, "curve": None, "problem": None}
 
 
+def _text(value, limit: int = MAX_TEXT) -> str:
+    """Plain UTF-8 text (a lone surrogate from a student's message becomes '?'), cut."""
+    return str(value)[:limit].encode("utf-8", "replace").decode("utf-8")
+
+
 def check_entry(passed: bool, code: str = "", fr: str = "", en: str = "") -> dict:
-    return {"passed": bool(passed), "code": str(code)[:100], "fr": str(fr)[:MAX_TEXT], "en": str(en)[:MAX_TEXT]}
+    return {"passed": bool(passed), "code": _text(code, 100), "fr": _text(fr), "en": _text(en)}
 
 
 def curve_of(snapshot) -> list[list[float]] | None:
@@ -69,7 +74,7 @@ def read(path: str | Path) -> dict | None:
             checks[name[:100]] = check_entry(entry["passed"], *(entry.get(k) if isinstance(entry.get(k), str) else ""
                                                                   for k in ("code", "fr", "en")))
     problem = record.get("problem")
-    problem = {"code": str(problem.get("code", ""))[:100], "en": str(problem.get("en", ""))[:MAX_TEXT]} \
+    problem = {"code": _text(problem.get("code", ""), 100), "en": _text(problem.get("en", ""))} \
         if isinstance(problem, dict) else None
-    return {"kit_record": VERSION, "grader": str(record.get("grader", ""))[:20], "step": str(record.get("step", ""))[:50],
+    return {"kit_record": VERSION, "grader": _text(record.get("grader", ""), 20), "step": _text(record.get("step", ""), 50),
             "checks": checks, "curve": curve_of({"historique": record.get("curve")}), "problem": problem}

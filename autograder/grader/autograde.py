@@ -47,7 +47,7 @@ class Graded:
             record["checks"][d.grade_id] = records.check_entry(d.passed, d.code, d.message, d.english)
         record["curve"] = self.curve
         if self.problem:
-            record["problem"] = {"code": self.problem_code or "not_graded", "en": self.problem}
+            record["problem"] = {"code": self.problem_code or "not_graded", "en": records.check_entry(False, en=self.problem)["en"]}
         return record
 
 

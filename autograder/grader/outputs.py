@@ -9,7 +9,8 @@ MAX_OUTPUTS = 200
 
 
 def _str(value) -> str | None:
-    return value if isinstance(value, str) else None
+    """A string that can be written as UTF-8 (a lone surrogate printed by a student becomes '?')."""
+    return value.encode("utf-8", "replace").decode("utf-8") if isinstance(value, str) else None
 
 
 def _count(value) -> int | None:
@@ -28,7 +29,7 @@ def _output(o) -> dict | None:
         data = o.get("data")
         if not isinstance(data, dict):
             return None
-        data = {mime: data[mime] for mime in MIME_TYPES if isinstance(data.get(mime), str)}
+        data = {mime: _str(data[mime]) for mime in MIME_TYPES if isinstance(data.get(mime), str)}
         if not data:
             return None
         metadata = {}
@@ -46,7 +47,7 @@ def _output(o) -> dict | None:
         if ename is None or evalue is None or not isinstance(traceback, list):
             return None
         return {"output_type": "error", "ename": ename, "evalue": evalue,
-                "traceback": [line for line in traceback if isinstance(line, str)]}
+                "traceback": [_str(line) for line in traceback if isinstance(line, str)]}
     return None
 
 
