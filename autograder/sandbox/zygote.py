@@ -80,7 +80,7 @@ WARM_UP_CELLS = (
     "optimizer.step()\noptimizer.zero_grad()",
     "w = torch.tensor(0.0, requires_grad=True)\n((w * x - x) ** 2).mean().backward()\n"
     "with torch.no_grad():\n    w -= 0.1 * w.grad\nw.grad.zero_()\nprint(f'{w.item():.3f}')\nw",
-    "%%time\nplt.semilogy([1, 2, 3], [1.0, 0.1, 0.01], label='L')\nplt.xlabel('itération')\nplt.legend()",
+    "%%time\ntotal = sum(range(10))",
     "from IPython.display import SVG, display\ndisplay(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\"/>'))",
     "!true",
     "1 / 0",
@@ -90,7 +90,8 @@ WARM_UP_CELLS = (
 
 def warm_up() -> None:
     """Import what notebooks use and run a few cells through the kernel-like shell once, before
-    any fork: torch's first ops, a figure (fonts, the PNG path), a magic, the display hook."""
+    any fork: torch's first ops, a magic, the display hook, SVG display, a shell escape, the traceback
+    paths. (Not a figure: drawing one costs half a second here, and few notebooks plot.)"""
     import numpy  # noqa: F401
     import torch
 
