@@ -12,6 +12,7 @@ each outcome is also added to the notebook's record (`autograder.records`), whic
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -38,7 +39,8 @@ def verifier(step_name: str, check: str) -> None:
         nb = json.loads(_notebook_path(step_name).read_text(encoding="utf-8"))
         tirage = draw(step_name)
         _cache[step_name] = None  # stays None if the replay never ends (nbgrader's timeout interrupts it)
-        _cache[step_name] = (tirage, observe(step_name, cells_from_notebook(nb), tirage))
+        with _random_state_kept():   # the student's next cells draw the numbers they would have drawn
+            _cache[step_name] = (tirage, observe(step_name, cells_from_notebook(nb), tirage))
     if _cache[step_name] is None:
         raise AssertionError("Le correcteur n'a pas pu rejouer ton notebook jusqu'au bout dans le temps "
                              "imparti (une boucle qui ne se termine pas ?).") from None
@@ -48,6 +50,25 @@ def verifier(step_name: str, check: str) -> None:
     if message is not None:
         raise AssertionError(str(message)) from None
     print(f"Vérification cachée « {check} » réussie.")
+
+
+@contextlib.contextmanager
+def _random_state_kept():
+    """The kernel's random generators (torch, NumPy, Python) as they were before the replay."""
+    import random
+    import sys
+
+    torch, numpy = sys.modules.get("torch"), sys.modules.get("numpy")
+    saved = (random.getstate(), numpy.random.get_state() if numpy else None,
+             torch.random.get_rng_state() if torch else None)
+    try:
+        yield
+    finally:
+        random.setstate(saved[0])
+        if numpy:
+            numpy.random.set_state(saved[1])
+        if torch:
+            torch.random.set_rng_state(saved[2])
 
 
 def _keep(step_name: str, check: str, observation: dict, message) -> None:

@@ -29,7 +29,7 @@ TIMEOUT_MS = 30_000
 
 SEED_GRADIENT = "def gradient(x, y, y_predit):\n    return np.dot(2*x, y_predit-y).mean()\n"
 RIGHT_GRADIENT = "def gradient(x, y, y_predit):\n    return np.mean(2 * x * (y_predit - y))\n"
-GRADIENT_SUM_MESSAGE = "Ton gradient est 2 fois trop grand : c'est une somme, pas une moyenne."
+GRADIENT_SUM_MESSAGE = "Ton gradient est N = len(x) fois trop grand (N = 4 avec les données X du notebook) : c'est une somme"
 
 
 def _cell(page, text: str):
@@ -127,7 +127,7 @@ def test_student_workflow_in_jupyterlab(tmp_path):
             _shot(page, "1_stub_test_fails.png", first_test)
 
             gradient_cell = _cell(page, "def gradient(x, y, y_predit)")
-            test_cell = _cell(page, "Test visible : la moyenne de 2x")
+            test_cell = _cell(page, "la moyenne de 2x(y_predit - y), pas la somme")
 
             # 2. The seed's gradient, a sum: the visible test names the mistake in French.
             _type_into(page, gradient_cell, SEED_GRADIENT)
@@ -167,7 +167,7 @@ def test_student_workflow_in_jupyterlab(tmp_path):
             expect(_cell(page, "historique = []").locator(".jp-OutputArea-output")).to_contain_text(
                 "Prédiction après apprentissage : f(5) = 10.000")
             plot = _cell(page, "trace_du_cours").locator(".jp-OutputArea-output img")
-            expect(plot).to_have_count(1)
+            expect(plot).to_have_count(2)   # the loss curve and the curve of w (SVG)
             _shot(page, "5_solved_notebook_with_plot.png", _cell(page, "trace_du_cours"))
             validate.click()
             expect(dialog).to_contain_text("Success! Your notebook passes all the tests.", timeout=60_000)
