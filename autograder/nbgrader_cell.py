@@ -80,5 +80,5 @@ def _keep(step_name: str, check: str, observation: dict, message) -> None:
     code = message.code if isinstance(message, Feedback) else ("" if message is None else "error")
     record["checks"][check] = records.check_entry(message is None, code, str(message or ""),
                                                   getattr(message, "en", str(message or "")))
-    record["curve"] = records.curve_of(observation["runs"][0]["snapshots"].get("entrainement"))
+    record["curve"] = records.curve_of_observation(observation)
     records.write(path, record)

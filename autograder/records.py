@@ -52,6 +52,14 @@ def curve_of(snapshot) -> list[list[float]] | None:
     return curve or None
 
 
+def curve_of_observation(observation) -> list[list[float]] | None:
+    """The curve of the notebook's own run (its first run), from an observation."""
+    try:
+        return curve_of(observation["runs"][0]["snapshots"].get("entrainement"))
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+
+
 def write(path: str | Path, record: dict) -> None:
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")

@@ -83,13 +83,6 @@ def decide_answer(step: str, grade_ids: list[str], tirage: dict, answer: dict) -
     return decide(step, grade_ids, tirage, answer["observation"]), None
 
 
-def curve_of(answer: dict) -> list | None:
-    try:
-        return records.curve_of(answer["observation"]["runs"][0]["snapshots"].get("entrainement"))
-    except (KeyError, IndexError, TypeError, AttributeError):
-        return None
-
-
 class _Pipeline:
     """Phase 2 overlapping phases 1 and 3: each sanitized notebook goes to the sandbox pool at
     once; threads only wait on the sandbox; every decision and save is taken in the main thread
@@ -138,7 +131,7 @@ class _Pipeline:
             decisions, problem = decide_answer(step, grade_ids, tirage, answer)
             observation = answer.get("observation") if answer.get("ok") else None
             self._record(item, Graded(item.student, item.notebook, decisions, problem, answer.get("seconds") or 0.0,
-                                      answer.get("cpu_seconds") or 0.0, recorded_cells(observation), curve_of(answer),
+                                      answer.get("cpu_seconds") or 0.0, recorded_cells(observation), records.curve_of_observation(observation),
                                       None if answer.get("ok") else str(answer.get("code") or "sandbox_failed")),
                          step=step)
             if block and len(self.pending) <= down_to:
