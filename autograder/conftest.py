@@ -7,17 +7,15 @@ made now; the checks of its step then run here, on the plain data it reported.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 
-from autograder.course import step_of
-from autograder.draws import draw
+from autograder.course import Course, available, load
 from autograder.observe import cells_from_notebook
 from autograder.sandbox import ObserverFailed, observe_in_subprocess
 
-CHECKS_DIR = Path(__file__).parent / "checks"
+COURSES_DIR = Path(__file__).parent / "courses"
 _observations: dict[Path, tuple[dict, dict | str]] = {}
 
 
@@ -28,15 +26,27 @@ def pytest_addoption(parser):
     group.addoption("--seed", type=int, default=None, help="seed of the draw (default: a fresh random one)")
 
 
-def _notebooks(config) -> dict[str, list[Path]]:
-    by_step: dict[str, list[Path]] = {}
+def _course_and_step(notebook: Path) -> tuple[Course, str]:
+    """The course and step of a notebook, from its folder's name or else its file name."""
+    names = available()
+    for name in ([notebook.parent.name] if notebook.parent.name in names else []) + names:
+        try:
+            return load(name), load(name).step_of(notebook.name).name
+        except KeyError:
+            continue
+    raise KeyError(f"{notebook.name!r} is not a notebook of any course ({', '.join(names)})")
+
+
+def _notebooks(config) -> dict[tuple[str, str], list[Path]]:
+    by_step: dict[tuple[str, str], list[Path]] = {}
     for given in config.getoption("--notebook"):
         path = Path(given)
         if not path.exists():
             raise pytest.UsageError(f"--notebook {given}: no such file or folder")
         for nb in sorted(path.glob("*.ipynb")) if path.is_dir() else [path]:
             try:
-                by_step.setdefault(step_of(nb.name).name, []).append(nb)
+                course, step = _course_and_step(nb)
+                by_step.setdefault((course.name, step), []).append(nb)
             except KeyError as exc:
                 raise pytest.UsageError(str(exc)) from None
     return by_step
@@ -52,22 +62,24 @@ def pytest_configure(config):
 
 
 def pytest_collect_file(file_path, parent):
-    match = re.fullmatch(r"(etape\d)\.py", file_path.name)
-    if file_path.parent == CHECKS_DIR and match and match[1] in parent.config._autograder_notebooks:
-        return pytest.Module.from_parent(parent, path=file_path)
+    """A course's checks/<step>.py, when notebooks of that step are to be graded."""
+    if file_path.parent.name == "checks" and file_path.parent.parent.parent == COURSES_DIR:
+        key = (file_path.parent.parent.name, file_path.stem)
+        if key in parent.config._autograder_notebooks:
+            return pytest.Module.from_parent(parent, path=file_path)
     return None
 
 
 def pytest_generate_tests(metafunc):
     if "observation" in metafunc.fixturenames:
-        step = metafunc.module.__name__.rsplit(".", 1)[-1]
-        paths = metafunc.config._autograder_notebooks[step]
+        parts = metafunc.module.__name__.split(".")
+        paths = metafunc.config._autograder_notebooks[(parts[-3], parts[-1])]
         metafunc.parametrize("notebook", paths, ids=[f"{p.parent.name}/{p.name}" for p in paths], scope="module")
 
 
 def _observe(path: Path, seed) -> tuple[dict, dict | str]:
-    step = step_of(path.name).name
-    tirage = draw(step, seed)
+    course, step = _course_and_step(path)
+    tirage = course.draw(step, seed)
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(nb, dict) or nb.get("nbformat") != 4:

@@ -1,13 +1,35 @@
-"""The course contract (../shared/COURSE.md) as data: steps, notebooks, locked data cells.
+"""What the machinery knows of a course: the interface between the generic parts (grader, sandbox,
+gradebook, reports, command line) and an assignment's package.
 
-Every grading path reads the notebooks through this module, so the names below are the
-single place where a notebook, a cell's `grade_id` and a check meet.
+An assignment named A is the package `autograder.courses.A` (docs/adding-a-course.md):
+
+- `course.py`   ASSIGNMENT, STEPS (a tuple of `Step`), WARM_UP (source cells the sandbox's warm
+                parent runs once: imports). Imported inside the sandbox: stdlib and this module only.
+- `observe.py`  observe(step, cells, tirage) -> plain data. Runs inside the sandbox, next to
+                student code (it may import `autograder.observe`, numpy, torch).
+- `draws.py`    draw(step_name, seed=None) -> {"scenarios": [...], "probes": {...}}, the notebook's
+                own data first. Grader side only, like the next two.
+- `checks.py` or `checks/`  CHECKS = {step: {grade_id: check(tirage, observation)}}; a check
+                raises AssertionError with a French message (a `Feedback` when it knows the cause).
+                Optional: prepare() (once per grading run), CAUSES = {code: English line},
+                MESSAGES = {code: (French, English)} (the exports' short French labels),
+                curve(observation) -> [(w, L), ...] and reference_curve(step) for the reports.
+
+The data of each locked data cell is read from the instructor's notebook (`source/A/`), by
+matching the cell against the step's template: the notebook is its one definition.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ast
+import functools
+import importlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
-ASSIGNMENT = "descente_gradient"
+COURSES_PACKAGE = "autograder.courses"
+SOURCE = Path(__file__).resolve().parents[1] / "source"
 
 
 def render(value) -> str:
@@ -19,16 +41,20 @@ def render(value) -> str:
     return repr(value)
 
 
+class CourseError(Exception):
+    """An assignment that cannot be found or whose notebooks do not match its package."""
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
     notebook: str
-    data_cells: dict[str, str]
-    canonical: dict
-    checks: tuple[str, ...]
+    data_cells: dict[str, str]        # grade_id of a locked data cell: its text, `{name}` for each value
+    checks: tuple[str, ...]           # grade_ids of the test cells, in notebook order
     solution_cells: tuple[str, ...]
-    mistakes: tuple[str, ...] = ()     # the known wrong loops (reference variants) the training check can name
-    display_cells: tuple[str, ...] = ("graphique_entrainement",)   # locked cells that only show the student's run
+    mistakes: tuple[str, ...] = ()    # the known wrong answers the checks can name (the course's business)
+    display_cells: tuple[str, ...] = ()   # locked cells that only show the student's run: skipped on drawn data
+    assignment: str = field(default="", compare=False)
 
     @property
     def filename(self) -> str:
@@ -39,83 +65,150 @@ class Step:
         fmt = {k: render(v) if k != "w" else repr(float(v)) for k, v in scenario.items()}
         return self.data_cells[grade_id].format(**fmt)
 
-
-_HYPER = "learning_rate = {learning_rate}\nn_iters = {n_iters}"
-
-_NUMPY_DATA = "X = np.array({X}, dtype=np.float32)\nY = np.array({Y}, dtype=np.float32)"
-_TORCH_DATA = "X = torch.tensor({X}, dtype=torch.float32)\nY = torch.tensor({Y}, dtype=torch.float32)"
-_TORCH_W = "w = torch.tensor({w}, dtype=torch.float32, requires_grad=True)"
-
-_LINE = dict(X=[1.0, 2.0, 3.0, 4.0], Y=[2.0, 4.0, 6.0, 8.0], w=0.0, learning_rate=0.01, n_iters=71)
-
-ETAPE1 = Step(
-    name="etape1",
-    notebook="etape1_numpy",
-    data_cells={"donnees": _NUMPY_DATA, "poids_initial": "w = {w}", "hyperparametres": _HYPER},
-    canonical=dict(_LINE),
-    checks=("test_avant", "test_regret", "test_gradient", "test_entrainement"),
-    solution_cells=("avant", "regret", "gradient", "entrainement"),
-    mistakes=("gradient_sum", "gradient_sign", "gradient_no_factor_2", "loss_sum_reported"),
-)
-ETAPE2 = Step(
-    name="etape2",
-    notebook="etape2_autograd",
-    data_cells={"donnees": _TORCH_DATA, "poids_initial": _TORCH_W, "hyperparametres": _HYPER},
-    canonical=dict(_LINE),
-    checks=("test_avant", "test_regret", "test_entrainement"),
-    solution_cells=("avant", "regret", "entrainement"),
-    mistakes=("grad_not_zeroed", "loss_sum", "gradient_sign"),
-)
-ETAPE3 = Step(
-    name="etape3",
-    notebook="etape3_perte_optimiseur",
-    data_cells={"donnees": _TORCH_DATA, "poids_initial": _TORCH_W, "hyperparametres": _HYPER},
-    canonical=dict(_LINE),
-    checks=("test_avant", "test_entrainement"),
-    solution_cells=("avant", "entrainement"),
-    mistakes=("grad_not_zeroed", "loss_sum", "gradient_sign"),
-)
-ETAPE4 = Step(
-    name="etape4",
-    notebook="etape4_modele",
-    data_cells={
-        "donnees": (
-            "X_train = torch.tensor({X_train}, dtype=torch.float32)\n"
-            "Y_train = torch.tensor({Y_train}, dtype=torch.float32)\n"
-            "\n"
-            "X_test = torch.tensor({X_test}, dtype=torch.float32)\n"
-            "\n"
-            "n_samples, n_features = X_train.shape\n"
-            "input_size = n_features\n"
-            "output_size = n_features"
-        ),
-        "graine": "torch.manual_seed({seed})",
-        "hyperparametres": _HYPER,
-    },
-    canonical=dict(
-        X_train=[[1.0], [2.0], [3.0], [4.0]],
-        Y_train=[[2.0], [4.0], [6.0], [8.0]],
-        X_test=[5.0],
-        seed=0,
-        learning_rate=0.01,
-        n_iters=1001,
-    ),
-    checks=("test_modele", "test_entrainement", "test_regression_lineaire"),
-    solution_cells=("modele", "entrainement", "regression_lineaire"),
-    mistakes=("broadcast", "grad_not_zeroed"),
-)
-
-STEPS = {s.name: s for s in (ETAPE1, ETAPE2, ETAPE3, ETAPE4)}
-BY_NOTEBOOK = {s.notebook: s for s in STEPS.values()}
+    @functools.cached_property
+    def canonical(self) -> dict:
+        """The notebook's own data: the values of its locked data cells, read from source/."""
+        if not self.assignment:
+            raise CourseError(f"step {self.name}: its assignment is not known; give Step(assignment=ASSIGNMENT, ...) "
+                              "or take the step from autograder.course.load(ASSIGNMENT).steps")
+        return read_data_cells(self, SOURCE / self.assignment / self.filename)
 
 
-def step_of(notebook_name: str) -> Step:
-    """The step a notebook file belongs to, from its name (with or without `.ipynb`)."""
-    stem = notebook_name.rsplit("/", 1)[-1].removesuffix(".ipynb")
-    if stem in BY_NOTEBOOK:
-        return BY_NOTEBOOK[stem]
-    for step in STEPS.values():
-        if stem.startswith(step.name):
-            return step
-    raise KeyError(f"{notebook_name!r} is not one of the notebooks of {ASSIGNMENT}: "
-                   + ", ".join(s.filename for s in STEPS.values()))
+def _template_pattern(template: str) -> re.Pattern:
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+    return re.compile(regex + r"\s*", re.DOTALL)
+
+
+def read_data_cells(step: Step, notebook_path: Path) -> dict:
+    """{name: value} of the step's locked data cells as the notebook writes them; `CourseError`
+    naming the cell when a cell is missing or does not match its template."""
+    try:
+        nb = json.loads(notebook_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CourseError(f"{notebook_path}: cannot read the notebook ({exc})") from None
+    sources = {c["metadata"].get("nbgrader", {}).get("grade_id"): "".join(c["source"]) for c in nb.get("cells", [])}
+    values: dict = {}
+    for grade_id, template in step.data_cells.items():
+        if grade_id not in sources:
+            raise CourseError(f"{notebook_path.name}: no cell with grade_id {grade_id!r} (a locked data cell of "
+                              f"step {step.name})")
+        match = _template_pattern(template).fullmatch(sources[grade_id])
+        if match is None:
+            raise CourseError(f"{notebook_path.name}, cell {grade_id!r}: its text does not have the shape the "
+                              f"grader writes drawn data into; expected\n{template}\nwith a Python literal for "
+                              "each {name}")
+        for name, text in match.groupdict().items():
+            try:
+                values[name] = _as_data(ast.literal_eval(text))
+            except (ValueError, SyntaxError):
+                raise CourseError(f"{notebook_path.name}, cell {grade_id!r}: {name} = {text!r} is not a Python "
+                                  "literal (a number or a list of numbers)") from None
+    return values
+
+
+def _as_data(value):
+    """A literal as the grader's data: the numbers of a list are floats (the notebook writes `2` for
+    `2.0` in its arrays, see `render`); a lone number keeps its type (n_iters, a seed)."""
+    if isinstance(value, (list, tuple)):
+        return [float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else _as_data(v) for v in value]
+    return value
+
+
+class Course:
+    """One assignment's package, seen through the interface above. Grader-side parts are imported
+    when first asked for, so that the sandbox only ever imports `course` and `observe`."""
+
+    def __init__(self, assignment: str):
+        self.package = f"{COURSES_PACKAGE}.{assignment}"
+        try:
+            definition = importlib.import_module(f"{self.package}.course")
+        except ModuleNotFoundError as exc:
+            if exc.name and not (self.package + ".course").startswith(exc.name):
+                raise
+            known = ", ".join(available()) or "none"
+            raise CourseError(f"no course package for assignment {assignment!r}: expected "
+                              f"autograder/courses/{assignment}/course.py (courses found: {known})") from None
+        if definition.ASSIGNMENT != assignment:
+            raise CourseError(f"{self.package}.course says ASSIGNMENT = {definition.ASSIGNMENT!r}, "
+                              f"not {assignment!r}")
+        self.name = assignment
+        steps = definition.STEPS.values() if isinstance(definition.STEPS, dict) else definition.STEPS
+        self.steps: dict[str, Step] = {}
+        for step in steps:
+            object.__setattr__(step, "assignment", assignment)
+            self.steps[step.name] = step
+        self.warm_up: tuple[str, ...] = tuple(getattr(definition, "WARM_UP", ()))
+        self._by_notebook = {s.notebook: s for s in self.steps.values()}
+
+    def step_of(self, notebook_name: str) -> Step:
+        """The step a notebook file belongs to, from its name (with or without `.ipynb`)."""
+        stem = notebook_name.rsplit("/", 1)[-1].removesuffix(".ipynb")
+        if stem in self._by_notebook:
+            return self._by_notebook[stem]
+        raise KeyError(f"{notebook_name!r} is not one of the notebooks of {self.name}: "
+                       + ", ".join(s.filename for s in self.steps.values()))
+
+    def part(self, name: str):
+        """A module of the course package (`course`, `observe`, `draws`, `checks`, `sample_class`...)."""
+        return importlib.import_module(f"{self.package}.{name}")
+
+    def observe(self, step_name: str, cells: list, tirage: dict) -> dict:
+        return self.part("observe").observe(self.steps[step_name], cells, tirage)
+
+    def draw(self, step_name: str, seed: int | None = None) -> dict:
+        """The step's draw, which names its course (the sandbox finds the observer through it)."""
+        return {**self.part("draws").draw(step_name, seed), "assignment": self.name, "step": step_name}
+
+    @functools.cached_property
+    def checks(self) -> dict[str, dict]:
+        return self.part("checks").CHECKS
+
+    def prepare(self) -> None:
+        """Once per grading run (a course may remember reference computations for the run)."""
+        prepare = getattr(self.part("checks"), "prepare", None)
+        if prepare:
+            prepare()
+
+    @property
+    def messages(self) -> dict:
+        """{cause code: (French template, English template)} of the course's checks, when it lists them."""
+        return getattr(self.part("checks"), "MESSAGES", {})
+
+    def describe_cause(self, code: str | None) -> str:
+        """The instructor's short English line for a cause code."""
+        from .feedback import GENERIC_CAUSES
+
+        causes = {**GENERIC_CAUSES, **getattr(self.part("checks"), "CAUSES", {})}
+        return causes.get(code or "", code or "other (no cause recorded)")
+
+    def curve(self, observation: dict | None) -> list | None:
+        """The student's training curve from an observation, when the course draws one."""
+        curve = getattr(self.part("checks"), "curve", None)
+        return curve(observation) if curve and observation else None
+
+    def reference_curve(self, step_name: str) -> list | None:
+        reference_curve = getattr(self.part("checks"), "reference_curve", None)
+        return reference_curve(step_name) if reference_curve else None
+
+    @property
+    def source_folder(self) -> Path:
+        return SOURCE / self.name
+
+
+def available() -> list[str]:
+    """The assignments that have a course package."""
+    folder = Path(__file__).resolve().parent / "courses"
+    return sorted(p.parent.name for p in folder.glob("*/course.py"))
+
+
+@functools.cache
+def load(assignment: str) -> Course:
+    """The course of `assignment` (`CourseError` when there is none)."""
+    return Course(assignment)
+
+
+def course_of_folder(folder: Path) -> Course:
+    """The course a notebook folder belongs to: nbgrader names it after its assignment
+    (source/A/, release/A/, submitted/S/A/, autograded/S/A/)."""
+    return load(Path(folder).name)

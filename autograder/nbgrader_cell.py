@@ -17,17 +17,20 @@ import json
 from pathlib import Path
 
 from . import records
-from .checks import run_check
-from .checks.feedback import Feedback
-from .course import STEPS
-from .draws import draw
+from .course import Course, course_of_folder
+from .feedback import Feedback, run_check
 from .observe import cells_from_notebook, observe
 
 _cache: dict[str, tuple[dict, dict]] = {}
 
 
+def _course() -> Course:
+    """The course of the notebook nbgrader is running: its folder is named after the assignment."""
+    return course_of_folder(Path.cwd())
+
+
 def _notebook_path(step_name: str) -> Path:
-    path = Path.cwd() / STEPS[step_name].filename
+    path = Path.cwd() / _course().steps[step_name].filename
     if not path.exists():
         raise AssertionError(
             f"Le correcteur ne trouve pas {path.name} dans {Path.cwd()} : le notebook doit garder son nom.")
@@ -37,7 +40,7 @@ def _notebook_path(step_name: str) -> Path:
 def verifier(step_name: str, check: str) -> None:
     if step_name not in _cache:
         nb = json.loads(_notebook_path(step_name).read_text(encoding="utf-8"))
-        tirage = draw(step_name)
+        tirage = _course().draw(step_name)
         _cache[step_name] = None  # stays None if the replay never ends (nbgrader's timeout interrupts it)
         with _random_state_kept():   # the student's next cells draw the numbers they would have drawn
             _cache[step_name] = (tirage, observe(step_name, cells_from_notebook(nb), tirage))
@@ -45,7 +48,7 @@ def verifier(step_name: str, check: str) -> None:
         raise AssertionError("Le correcteur n'a pas pu rejouer ton notebook jusqu'au bout dans le temps "
                              "imparti (une boucle qui ne se termine pas ?).") from None
     tirage, observation = _cache[step_name]
-    message = run_check(step_name, check, tirage, observation)
+    message = run_check(_course(), step_name, check, tirage, observation)
     _keep(step_name, check, observation, message)
     if message is not None:
         raise AssertionError(str(message)) from None
@@ -80,5 +83,5 @@ def _keep(step_name: str, check: str, observation: dict, message) -> None:
     code = message.code if isinstance(message, Feedback) else ("" if message is None else "error")
     record["checks"][check] = records.check_entry(message is None, code, str(message or ""),
                                                   getattr(message, "en", str(message or "")))
-    record["curve"] = records.curve_of_observation(observation)
+    record["curve"] = records.curve_of_observation(observation, _course())
     records.write(path, record)

@@ -52,11 +52,11 @@ def curve_of(snapshot) -> list[list[float]] | None:
     return curve or None
 
 
-def curve_of_observation(observation) -> list[list[float]] | None:
-    """The curve of the notebook's own run (its first run), from an observation."""
+def curve_of_observation(observation, course) -> list[list[float]] | None:
+    """The (w, L) curve of the notebook's own run, as its course reads it from an observation."""
     try:
-        return curve_of(observation["runs"][0]["snapshots"].get("entrainement"))
-    except (KeyError, IndexError, TypeError, AttributeError):
+        return curve_of({"historique": course.curve(observation)})
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError):
         return None
 
 

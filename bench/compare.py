@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.course import ASSIGNMENT, STEPS
+from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
 from autograder.nbgrader_cli import ROOT, nbgrader
 from autograder.reports.table import read_scores
-from autograder.sample_class import STUDENTS, write_class
+from autograder.courses.descente_gradient.sample_class import STUDENTS, write_class
 
 
 def synthetic_class(k: int) -> list:
@@ -61,7 +61,7 @@ def compute_floor(course: Path) -> float:
     os.environ.setdefault("MPLBACKEND", "Agg")
     import torch
 
-    from autograder.draws import draw
+    from autograder.courses.descente_gradient.draws import draw
     from autograder.grader.autograde import sandbox_cells
     from autograder.observe import observe
 
@@ -121,8 +121,8 @@ def main(argv=None) -> int:
     print(f"speed-up over nbgrader: {ref / kit:.1f}x;  kit / floor: {kit / floor:.2f}x"
           + (f" ({steady / floor:.2f}x after start-up)" if start_up else ""))
 
-    a = read_scores(f"sqlite:///{nb_course / 'gradebook.db'}")
-    b = read_scores(f"sqlite:///{kit_course / 'gradebook.db'}")
+    a = read_scores(f"sqlite:///{nb_course / 'gradebook.db'}", ASSIGNMENT)
+    b = read_scores(f"sqlite:///{kit_course / 'gradebook.db'}", ASSIGNMENT)
     cells = [(s, c) for s in a for c in a[s]]
     differ = [(s, c, a[s][c], b.get(s, {}).get(c)) for s, c in cells if b.get(s, {}).get(c) != a[s][c]]
     print(f"graded cells: {len(cells)}; scores that differ between the two graders: {len(differ)}")

@@ -9,7 +9,8 @@ import pytest
 
 from autograder.nbgrader_cli import ROOT, nbgrader
 from autograder.reports.table import read_scores
-from autograder.sample_class import write_class
+from autograder.courses.descente_gradient.course import ASSIGNMENT
+from autograder.courses.descente_gradient.sample_class import write_class
 
 
 def make_course(where: Path) -> Path:
@@ -33,4 +34,4 @@ def nbgrader_graded_class(tmp_path_factory):
     root = make_course(tmp_path_factory.mktemp("nbgrader_class"))
     write_class(ROOT, root)
     nbgrader("autograde", "descente_gradient", "--force", "--create", root=root)
-    return root, read_scores(f"sqlite:///{root / 'gradebook.db'}")
+    return root, read_scores(f"sqlite:///{root / 'gradebook.db'}", ASSIGNMENT)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.checks import run_check
-from autograder.course import STEPS
-from autograder.draws import draw
+from autograder.courses.descente_gradient.checks import run_check
+from autograder.courses.descente_gradient.course import STEPS
+from autograder.courses.descente_gradient.draws import draw
 from autograder.nbgrader_cli import ROOT
 from autograder.observe import cells_from_notebook, observe
-from autograder.sample_class import EXPECTED_CAUSES, STUDENTS, Edit, Student, submission
+from autograder.courses.descente_gradient.sample_class import EXPECTED_CAUSES, STUDENTS, Edit, Student, submission
 
 
 def grade(student: Student, step: str, seed: int | None = None) -> dict[str, str | None]:

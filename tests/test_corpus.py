@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograder import records
-from autograder.course import ASSIGNMENT, STEPS
+from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
 from autograder.grader.autograde import autograde_class
 from autograder.nbgrader_cli import ROOT, nbgrader
 from autograder.reports.table import read_scores
@@ -32,7 +32,7 @@ def points(step) -> dict[str, float]:
 
 def graded(root: Path) -> dict[str, dict]:
     """{variant id: {"scores": {check: points}, "causes": {check: code of the failed check}}}."""
-    scores = read_scores(f"sqlite:///{root / 'gradebook.db'}")
+    scores = read_scores(f"sqlite:///{root / 'gradebook.db'}", ASSIGNMENT)
     out = {}
     for student, steps in json.loads((root / "corpus.json").read_text()).items():
         for name, variant in steps.items():

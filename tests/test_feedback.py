@@ -11,11 +11,11 @@ from html import unescape
 
 import pytest
 
-from autograder import reference
+from autograder.courses.descente_gradient import reference
 from autograder.cli import main
-from autograder.course import ASSIGNMENT, STEPS
+from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
 from autograder.reports.build import write_reports
-from autograder.sample_class import EXPECTED_CAUSES, STUDENTS
+from autograder.courses.descente_gradient.sample_class import EXPECTED_CAUSES, STUDENTS
 
 NOTEBOOK_STEP = {s.notebook: s.name for s in STEPS.values()}
 
@@ -24,7 +24,7 @@ NOTEBOOK_STEP = {s.notebook: s.name for s in STEPS.values()}
 def written(nbgrader_graded_class):
     """What `python -m autograder report` writes (the same function), with the outcomes it read."""
     root, _ = nbgrader_graded_class
-    return write_reports(root)
+    return write_reports(root, ASSIGNMENT)
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +35,18 @@ def reported(nbgrader_graded_class, written):
 
 def test_reports_read_the_record_and_never_run_student_code_again(nbgrader_graded_class, monkeypatch, tmp_path):
     """`report` reads the gradebook and the grading records: no sandbox, no observer, no check."""
-    import autograder.checks
-    import autograder.observe.steps
+    import autograder.courses.descente_gradient.observe
+    import autograder.feedback
     import autograder.sandbox.pool
 
     def forbidden(*args, **kwargs):
         raise AssertionError("the reports ran student code or a check again")
 
     monkeypatch.setattr(autograder.sandbox.pool.SandboxPool, "__init__", forbidden)
-    monkeypatch.setattr(autograder.observe.steps, "observe", forbidden)
-    monkeypatch.setattr(autograder.checks, "run_check", forbidden)
+    monkeypatch.setattr(autograder.courses.descente_gradient.observe, "observe", forbidden)
+    monkeypatch.setattr(autograder.feedback, "run_check", forbidden)
     root, _ = nbgrader_graded_class
-    outcomes = write_reports(root).outcomes
+    outcomes = write_reports(root, ASSIGNMENT).outcomes
     chloe = next(o for o in outcomes["chloe_gradient_somme"] if o.step.name == "etape1")
     assert {c.check: c.cause for c in chloe.checks if not c.passed} == {
         "test_gradient": "gradient_sum", "test_entrainement": "gradient_sum"}
@@ -141,7 +141,7 @@ def test_every_mistake_of_the_sample_class_is_named(written):
 
 def test_the_summary_counts_match_the_gradebook(reported):
     root, scores = reported
-    summary = (root / "reports" / "summary.html").read_text(encoding="utf-8")
+    summary = (root / "reports" / ASSIGNMENT / "summary.html").read_text(encoding="utf-8")
     text = unescape(re.sub(r"<[^>]+>", " ", summary))
     failing = Counter((NOTEBOOK_STEP[nb], check) for cells in scores.values()
                       for (nb, check), (score, most) in cells.items() if score < most)
@@ -161,7 +161,7 @@ def test_the_summary_counts_match_the_gradebook(reported):
 
 def test_the_summary_lists_the_mistakes_with_their_students(reported):
     root, _ = reported
-    summary = (root / "reports" / "summary.html").read_text(encoding="utf-8")
+    summary = (root / "reports" / ASSIGNMENT / "summary.html").read_text(encoding="utf-8")
     for (student, _, _), code in EXPECTED_CAUSES.items():
         row = re.search(rf"<td><code>{code}</code></td>(.*?)</tr>", summary, re.S)
         assert row and student in row.group(1), (code, student)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.reference import initial_linear
+from autograder.courses.descente_gradient.reference import initial_linear
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = [0, 1, 2, 10_000, 2**31, 2**32 - 1] + random.Random(20240601).sample(range(2**32), 300)
@@ -67,7 +67,7 @@ def test_shapes_that_are_empty_or_cpu_dependent_in_torch_are_refused(shape):
 
 
 def test_does_not_import_torch():
-    code = "import sys; from autograder.reference import initial_linear; initial_linear(5); " \
+    code = "import sys; from autograder.courses.descente_gradient.reference import initial_linear; initial_linear(5); " \
            "assert 'torch' not in sys.modules, 'torch was imported'"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, f"importing and calling initial_linear imported torch:\n{run.stderr}"

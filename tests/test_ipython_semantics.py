@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.draws import draw
+from autograder.courses.descente_gradient.draws import draw
 from autograder.observe import Cell
 from autograder.sandbox import SandboxPool
 
@@ -46,6 +46,15 @@ def test_magics_shell_escapes_and_display_work_as_in_a_kernel(pool):
                                     "execution_count": 5}]
     assert cells[5]["outputs"] == [], "a trailing semicolon hides the value, as in Jupyter"
     assert [c["execution_count"] for c in cells] == [1, 2, 3, 4, 5, 6]
+
+
+def test_top_level_await_runs_as_in_a_kernel(pool):
+    cells = run(pool, "import asyncio\nasync def double(x):\n    await asyncio.sleep(0)\n    return 2 * x",
+                "valeur = await double(21)\nprint('valeur', valeur)",
+                "asynchrone = 'await'  # the word alone does not make a cell asynchronous\nasynchrone")
+    assert cells[0]["outputs"] == [], cells[0]
+    assert text(cells[1]) == "valeur 42\n", cells[1]
+    assert cells[2]["outputs"][0]["data"]["text/plain"] == "'await'", cells[2]
 
 
 def test_figures_are_shown_inline_at_the_end_of_their_cell(pool):

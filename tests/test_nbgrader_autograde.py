@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.checks.feedback import MESSAGES
-from autograder.course import ASSIGNMENT, STEPS
+from autograder.courses.descente_gradient.checks.feedback import MESSAGES
+from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
 from autograder.nbgrader_cli import ROOT
-from autograder.sample_class import EXPECTED_CAUSES, STUDENTS, submission
+from autograder.courses.descente_gradient.sample_class import EXPECTED_CAUSES, STUDENTS, submission
 
 
 def points() -> dict[tuple[str, str], float]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.reference import affine_descent, initial_linear, line_descent
+from autograder.courses.descente_gradient.reference import affine_descent, initial_linear, line_descent
 
 SEED = (Path(__file__).parent / "data" / "seed_lesson.txt").read_text(encoding="utf-8")
 

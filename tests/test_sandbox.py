@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.draws import draw
+from autograder.courses.descente_gradient.draws import draw
 from autograder.nbgrader_cli import ROOT
 from autograder.observe import Cell
 from autograder.sandbox import Limits, SandboxPool
@@ -72,7 +72,9 @@ def _accept(server):
         return None
 
 
-@pytest.mark.parametrize("secret", ["autograder/checks/etape1.py", "autograder/reference/training.py",
+@pytest.mark.parametrize("secret", ["autograder/courses/descente_gradient/checks/etape1.py",
+                                    "autograder/courses/descente_gradient/reference/training.py",
+                                    "autograder/courses/descente_gradient/draws.py",
                                     "source/descente_gradient/etape1_numpy.ipynb", "nbgrader_config.py"])
 def test_cannot_read_the_grader_or_the_course(pool, secret):
     path = ROOT / secret

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -16,12 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import records
-from ..course import step_of
-from ..draws import draw
+from ..course import load
 from ..observe import Cell, cells_from_notebook
 from ..observe.replay import visible_part
 from ..sandbox import Limits, SandboxPool
-from .memo import memoize_reference
 from .decide import Decision, decide, failure_decisions, sandbox_failure
 from .items import Skipped, Submitted
 from .outputs import recorded_cells
@@ -83,6 +82,22 @@ def decide_answer(step: str, grade_ids: list[str], tirage: dict, answer: dict) -
     return decide(step, grade_ids, tirage, answer["observation"]), None
 
 
+def graded_from_answer(student: str, notebook: str, step: str, grade_ids: list[str], tirage: dict,
+                       answer: dict) -> Graded:
+    """The sandbox's answer for one notebook, decided, with its outputs and curve: what is saved.
+    An answer decided elsewhere (a grading service's worker, `autograder.service`) carries its
+    `Graded` fields as plain data under "graded" and is taken as it is."""
+    if "graded" in answer:
+        fields = dict(answer["graded"], student=student, notebook=notebook)
+        fields["decisions"] = [Decision(**d) for d in fields.get("decisions") or []]
+        return Graded(**fields)
+    decisions, problem = decide_answer(step, grade_ids, tirage, answer)
+    observation = answer.get("observation") if answer.get("ok") else None
+    return Graded(student, notebook, decisions, problem, answer.get("seconds") or 0.0,
+                  answer.get("cpu_seconds") or 0.0, recorded_cells(observation), records.curve_of_observation(observation, load(tirage["assignment"])),
+                  None if answer.get("ok") else str(answer.get("code") or "sandbox_failed"))
+
+
 class _Pipeline:
     """Phase 2 overlapping phases 1 and 3: each sanitized notebook goes to the sandbox pool at
     once; threads only wait on the sandbox; every decision and save is taken in the main thread
@@ -97,7 +112,7 @@ class _Pipeline:
     def submit(self, item: Submitted) -> None:
         try:
             nb = item.sanitized or json.loads(Path(item.path).read_text(encoding="utf-8"))
-            step = step_of(item.notebook).name
+            step = load(item.assignment).step_of(item.notebook).name
         except (OSError, ValueError, KeyError) as exc:
             self._record(item, Graded(item.student, item.notebook, [], f"cannot read the sanitized notebook: {exc}"),
                          readable=False)
@@ -116,7 +131,7 @@ class _Pipeline:
                 step, grade_ids, item.problem, "not graded"), "scored 0, the handed-in file was not read (reason below)",
                 problem_code="not_read"), step=step)
             return
-        tirage = draw(step)
+        tirage = load(item.assignment).draw(step)
         future = self.executor.submit(self.pool.run, step, cells, tirage)
         self.pending[future] = (item, step, grade_ids, tirage)
 
@@ -128,11 +143,7 @@ class _Pipeline:
             item, step, grade_ids, tirage = self.pending.pop(future)
             answer = future.result()
             self.first_observed = self.first_observed or time.monotonic()
-            decisions, problem = decide_answer(step, grade_ids, tirage, answer)
-            observation = answer.get("observation") if answer.get("ok") else None
-            self._record(item, Graded(item.student, item.notebook, decisions, problem, answer.get("seconds") or 0.0,
-                                      answer.get("cpu_seconds") or 0.0, recorded_cells(observation), records.curve_of_observation(observation),
-                                      None if answer.get("ok") else str(answer.get("code") or "sandbox_failed")),
+            self._record(item, graded_from_answer(item.student, item.notebook, step, grade_ids, tirage, answer),
                          step=step)
             if block and len(self.pending) <= down_to:
                 break
@@ -143,13 +154,13 @@ class _Pipeline:
         self.report.graded.append(graded)
         try:
             if not readable:
-                self.converter._zero(item.assignment, item.student, item.notebook)
+                self.converter.zero_notebook(item.assignment, item.student, item.notebook)
             else:
                 self.converter.save(item, [d.to_dict() for d in graded.decisions], graded.cells)
                 if not graded.decisions and not graded.problem:   # nothing to grade: 0, even over an older grade
                     graded.problem = "no test cell left in the notebook (nbgrader metadata removed?): scored 0"
-                    self.converter._zero(item.assignment, item.student, item.notebook, remove=False)
-                records.write(records.path_for(item.path), graded.record(step or step_of(item.notebook).name))
+                    self.converter.zero_notebook(item.assignment, item.student, item.notebook, remove=False)
+                records.write(records.path_for(item.path), graded.record(step or load(item.assignment).step_of(item.notebook).name))
         except Exception as exc:  # noqa: BLE001  (one notebook's failure must not stop the class)
             graded.problem = (f"{graded.problem}; " if graded.problem else "") + \
                 f"nbgrader could not save its grades ({type(exc).__name__}: {str(exc)[:200]}): not in the gradebook"
@@ -157,6 +168,16 @@ class _Pipeline:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
+
+
+def grading_pipeline(pool, converter, jobs: int, report: ClassReport, stream=None) -> _Pipeline:
+    """The pipeline of `autograde_class` on an already started `pool` (or anything with its
+    `run(step, cells, tirage)`), for a caller that feeds it submission by submission, such as the
+    grading service: `submit(item)` each item of `converter.sanitize_each(report.skipped)`,
+    `drain(block=False)` as observations come back (decisions and saves happen in the calling
+    thread), `pending` the notebooks in flight, `close()` at the end."""
+    return _Pipeline(pool, converter, jobs, Progress(0, "grading", stream if stream is not None else io.StringIO()),
+                     report)
 
 
 def _count_notebooks(converter) -> int:
@@ -171,11 +192,12 @@ def autograde_class(course_dir, assignment: str, student: str | None = None, job
     start = time.monotonic()
     stream = stream if stream is not None else sys.stderr
     course_dir = Path(course_dir).resolve()
+    course = load(assignment)   # CourseError, before anything starts, when the assignment has no course
     pool = SandboxPool(jobs, limits, wait=False)   # the sandbox imports torch while nbgrader loads here
     from .gradebook import run_gradebooks
-    from .nbgrader_pass import make_converter
+    from .converter import make_converter
 
-    memoize_reference()
+    course.prepare()
     report = ClassReport()
     here = os.getcwd()
     os.chdir(course_dir)

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..checks import run_check
-from ..checks.feedback import Feedback, feedback
-from ..course import STEPS
+from ..course import load
+from ..feedback import Feedback, no_output, run_check
 
 MAX_MESSAGE = 1500
 VISIBLE_TEST = "visible_test"   # the cause code of a test cell whose hidden check passed but visible part failed
@@ -33,7 +32,7 @@ SANDBOX_PROBLEMS = {
 class Decision:
     grade_id: str
     passed: bool
-    code: str = ""            # why it failed: a code of checks.feedback.MESSAGES, or VISIBLE_TEST
+    code: str = ""            # why it failed: the check's Feedback code, or VISIBLE_TEST
     ename: str = ""           # the error shown in the feedback: AssertionError for a hidden check
     message: str = ""         # French, for the student
     english: str = ""         # for the instructor
@@ -44,7 +43,7 @@ class Decision:
 
 def failure_decisions(step: str, grade_ids: list[str], problem_fr: str, problem_en: str) -> list[Decision]:
     """Every test cell fails: the notebook could not be observed (timeout, crash, garbled result)."""
-    message = feedback("no_output", detail=problem_fr)
+    message = no_output(problem_fr)
     return [Decision(g, False, "no_output", "AssertionError", str(message), problem_en) for g in grade_ids]
 
 
@@ -57,17 +56,18 @@ def sandbox_failure(step: str, grade_ids: list[str], answer: dict) -> tuple[list
 
 
 def decide(step: str, grade_ids: list[str], tirage: dict, observation: dict) -> list[Decision]:
-    """One decision per test cell of the notebook, in the order given."""
+    """One decision per test cell of the notebook, in the order given (the draw names the course)."""
     try:
         visible = observation["runs"][0]["visible_tests"]
         if not isinstance(visible, dict):
             raise TypeError
     except (KeyError, IndexError, TypeError):
         visible = {}
-    checks = STEPS[step].checks
+    course = load(tirage["assignment"])
+    checks = course.steps[step].checks
     out = []
     for grade_id in grade_ids:
-        hidden = run_check(step, grade_id, tirage, observation) if grade_id in checks else None
+        hidden = run_check(course, step, grade_id, tirage, observation) if grade_id in checks else None
         seen = visible.get(grade_id)
         seen = seen if isinstance(seen, dict) else {"passed": False, "error": {
             "type": "AssertionError", "message": "La cellule de test n'a pas été exécutée."}}

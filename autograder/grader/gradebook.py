@@ -27,14 +27,10 @@ from types import SimpleNamespace
 
 from sqlalchemy import create_engine, event, inspect
 
-from nbgrader import api
 from nbgrader.api import (Assignment, BaseCell, Comment, Grade, Gradebook, Notebook, SubmittedAssignment,
                           SubmittedNotebook)
 
-# nbgrader's modules that open gradebooks during autograde, each holding its own name for the class
-_USERS = ("nbgrader.converters.autograde", "nbgrader.preprocessors.overwritecells",
-          "nbgrader.preprocessors.overwritekernelspec", "nbgrader.preprocessors.saveautogrades",
-          "nbgrader.preprocessors.latesubmissions", "autograder.grader.nbgrader_pass")
+from .nbgrader_internals import gradebook_rebound
 
 
 class _DeferredCommits:
@@ -162,18 +158,10 @@ def run_gradebooks(db_url: str):
             opened[(url, course_id)] = RunGradebook(url, course_id, authenticator)
         return opened[(url, course_id)]
 
-    import importlib
-
-    modules = [importlib.import_module(name) for name in _USERS]
-    saved = [(m, m.Gradebook) for m in modules] + [(api, api.create_engine)]
-    for module in modules:
-        module.Gradebook = gradebook
-    api.create_engine = shared_engine
     try:
-        yield
+        with gradebook_rebound(gradebook, shared_engine):
+            yield
     finally:
-        for module, original in saved:
-            setattr(module, "create_engine" if module is api else "Gradebook", original)
         for gb in opened.values():
             gb.depth = 0
             gb.close()

@@ -1,18 +1,14 @@
-"""Reference computations remembered for the length of a grading run.
+"""Pure reference computations remembered for the length of a grading run.
 
-`autograder.reference`'s descents are pure functions of their arguments; the notebook's own
-data (the draw's first scenario, 1001 iterations in step 4) is the same for every student, so
-in a class each distinct call is computed once. Same values, same checks (they call
-`reference.<name>` at run time, which this wraps in the grader's process only).
+A course's reference descents are pure functions of their arguments, and the notebook's own data
+is the same for every student, so in a class each distinct call is computed once. A course's
+`prepare()` calls `memoize(module, names)`: the checks call `module.<name>` at run time, which
+this wraps in the grader's process only.
 """
 from __future__ import annotations
 
 import copy
 import functools
-
-from .. import reference
-
-MEMOIZED = ("line_descent", "affine_descent", "initial_linear")
 
 
 def _frozen(value):
@@ -37,9 +33,9 @@ def _memo(fn):
     return remembered
 
 
-def memoize_reference() -> None:
-    for name in MEMOIZED:
-        fn = getattr(reference, name)
+def memoize(module, names) -> None:
+    for name in names:
+        fn = getattr(module, name)
         if not getattr(fn, "kit_memoized", False):
-            setattr(reference, name, _memo(fn))
+            setattr(module, name, _memo(fn))
 

@@ -13,8 +13,7 @@ import stat
 import sys
 from pathlib import Path
 
-from ..course import ASSIGNMENT, STEPS, step_of
-from ..draws import draw
+from ..course import Course, available, load
 from ..observe.replay import HIDDEN_MARK
 from ..reports.gradescope import write_results
 from ..sandbox import SandboxPool
@@ -54,18 +53,25 @@ def test_points(source_nb: dict) -> dict[str, float]:
             if _nbgrader(c).get("grade") and not _nbgrader(c).get("solution")}
 
 
-def _step_of(path: Path, nb: dict) -> str:
-    try:
-        return step_of(path.name).name
-    except KeyError:
-        ids = {_nbgrader(c).get("grade_id") for c in nb.get("cells", []) if isinstance(c, dict)}
-        for step in STEPS.values():
+def _step_of(path: Path, nb: dict, assignment: str | None) -> tuple[Course, str]:
+    """The course and step of a handed-in notebook: by its file name, else by its cells' grade_ids
+    (a renamed file), within `assignment` or every course."""
+    courses = [load(assignment)] if assignment else [load(name) for name in available()]
+    for course in courses:
+        try:
+            return course, course.step_of(path.name).name
+        except KeyError:
+            pass
+    ids = {_nbgrader(c).get("grade_id") for c in nb.get("cells", []) if isinstance(c, dict)}
+    for course in courses:
+        for step in course.steps.values():
             if set(step.checks) <= ids and set(step.solution_cells) <= ids:
-                return step.name
-        raise
+                return course, step.name
+    raise KeyError(f"{path.name} is not a notebook of " + (assignment or " or ".join(available())))
 
 
-def grade_checks(notebook: Path, course_dir: Path, pool: SandboxPool | None = None) -> list[dict]:
+def grade_checks(notebook: Path, course_dir: Path, pool: SandboxPool | None = None,
+                 assignment: str | None = None) -> list[dict]:
     """The graded checks of one notebook (Gradescope's tests, in the source's order)."""
     nb = {"cells": []}
     if stat.S_ISREG(os.lstat(notebook).st_mode):   # not a symbolic link (to source/?) nor a named pipe
@@ -75,8 +81,8 @@ def grade_checks(notebook: Path, course_dir: Path, pool: SandboxPool | None = No
                 raise ValueError("not a notebook")
         except (ValueError, RecursionError):
             nb = {"cells": []}
-    step = _step_of(notebook, nb)
-    source_nb = json.loads((course_dir / "source" / ASSIGNMENT / STEPS[step].filename).read_text(encoding="utf-8"))
+    course, step = _step_of(notebook, nb, assignment)
+    source_nb = json.loads((course_dir / "source" / course.name / course.steps[step].filename).read_text(encoding="utf-8"))
     points = test_points(source_nb)
     if not nb["cells"]:
         decisions = failure_decisions(step, list(points), f"le fichier rendu {notebook.name} n'est pas un "
@@ -85,7 +91,7 @@ def grade_checks(notebook: Path, course_dir: Path, pool: SandboxPool | None = No
     else:
         cells, grade_ids = sandbox_cells(restore_locked_cells(nb, source_nb))
         assert all(HIDDEN_MARK not in c.source for c in cells)
-        tirage = draw(step)
+        tirage = course.draw(step)
         own = pool is None
         pool = pool or SandboxPool(jobs=1)
         try:
@@ -99,14 +105,14 @@ def grade_checks(notebook: Path, course_dir: Path, pool: SandboxPool | None = No
     for gid, pts in points.items():
         d = by_id.get(gid)
         passed = d is not None and d.passed
-        checks.append({"name": f"{STEPS[step].notebook} / {gid}", "score": pts if passed else 0.0, "max_score": pts,
+        checks.append({"name": f"{course.steps[step].notebook} / {gid}", "score": pts if passed else 0.0, "max_score": pts,
                        "output": "Réussi." if passed else (d.message if d else "Cellule de test absente.")})
     return checks
 
 
-def grade_notebook(notebook: Path, results: Path, course_dir: Path) -> int:
+def grade_notebook(notebook: Path, results: Path, course_dir: Path, assignment: str | None = None) -> int:
     try:
-        checks = grade_checks(notebook, course_dir)
+        checks = grade_checks(notebook, course_dir, assignment=assignment)
     except Exception as exc:  # the grader itself could not run (no source notebook, no sandbox...)
         print(f"error: cannot grade {notebook}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2

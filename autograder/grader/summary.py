@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..course import load
 from ..reports.table import format_table, read_scores
 from .autograde import ClassReport
 
@@ -16,10 +17,10 @@ def printable(text: str, limit: int = 400) -> str:
     return out if len(out) <= limit else out[:limit] + "..."
 
 
-def summary(course_dir, report: ClassReport) -> str:
-    scores = read_scores(f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}")
+def summary(course_dir, assignment: str, report: ClassReport) -> str:
+    scores = read_scores(f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}", assignment)
     graded_students = {g.student for g in report.graded} | {s.student for s in report.skipped}
-    lines = [format_table({printable(k, 200): v for k, v in scores.items() if k in graded_students})]
+    lines = [format_table({printable(k, 200): v for k, v in scores.items() if k in graded_students}, load(assignment))]
     reasons = []
     for g in sorted(report.graded, key=lambda g: (g.student, g.notebook)):
         if g.problem:

@@ -19,13 +19,13 @@ class Written:
     gradescope: list[Path]
 
 
-def write_reports(course_dir: Path) -> Written:
+def write_reports(course_dir: Path, assignment: str) -> Written:
     """From the gradebook and the grading records only: no notebook is run again."""
-    outcomes = class_outcomes(course_dir)
-    return Written(outcomes, write_student_pages(course_dir, outcomes), write_summary(course_dir, outcomes),
-                   write_gradescope_files(course_dir, outcomes))
+    outcomes = class_outcomes(course_dir, assignment)
+    return Written(outcomes, write_student_pages(course_dir, assignment, outcomes),
+                   write_summary(course_dir, assignment, outcomes), write_gradescope_files(course_dir, outcomes))
 
 
-def export_gradescope(course_dir: Path) -> list[Path]:
+def export_gradescope(course_dir: Path, assignment: str) -> list[Path]:
     """Only the Gradescope files: points and messages."""
-    return write_gradescope_files(course_dir, class_outcomes(course_dir))
+    return write_gradescope_files(course_dir, class_outcomes(course_dir, assignment))

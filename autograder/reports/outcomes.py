@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import records
-from ..course import ASSIGNMENT, STEPS, Step
+from ..course import Step, load
 from ..grader.decide import VISIBLE_TEST
 from .table import read_scores
 
@@ -24,7 +24,7 @@ class CheckOutcome:
     score: float
     max_score: float
     message: str | None = None     # what the student was told when it failed (French)
-    cause: str | None = None       # a code of autograder.checks.feedback.MESSAGES, or VISIBLE_TEST
+    cause: str | None = None       # the check's Feedback code, or VISIBLE_TEST
 
     @property
     def passed(self) -> bool:
@@ -81,7 +81,7 @@ def _shown(path: Path) -> dict[str, str]:
 
 def notebook_outcome(course_dir: Path, student: str, step: Step,
                      scores: dict[tuple[str, str], tuple[float, float]]) -> NotebookOutcome:
-    path = Path(course_dir) / "autograded" / student / ASSIGNMENT / step.filename
+    path = Path(course_dir) / "autograded" / student / step.assignment / step.filename
     record = records.read(records.path_for(path)) or records.new_record(step.name, "")
     shown = None
     checks = []
@@ -102,10 +102,11 @@ def notebook_outcome(course_dir: Path, student: str, step: Step,
     return NotebookOutcome(student, step, checks, curve, problem)
 
 
-def class_outcomes(course_dir: Path, students: list[str] | None = None) -> dict[str, list[NotebookOutcome]]:
+def class_outcomes(course_dir: Path, assignment: str,
+                   students: list[str] | None = None) -> dict[str, list[NotebookOutcome]]:
     """{student: [NotebookOutcome per step]} for every graded student of the gradebook."""
     course_dir = Path(course_dir).resolve()
-    scores = read_scores(f"sqlite:///{course_dir / 'gradebook.db'}")
+    scores = read_scores(f"sqlite:///{course_dir / 'gradebook.db'}", assignment)
     students = sorted(scores) if students is None else students
-    return {s: [notebook_outcome(course_dir, s, step, scores.get(s, {})) for step in STEPS.values()]
+    return {s: [notebook_outcome(course_dir, s, step, scores.get(s, {})) for step in load(assignment).steps.values()]
             for s in students}

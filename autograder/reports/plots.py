@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import functools
 import io
 import math
 
@@ -11,10 +10,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .. import reference  # noqa: E402
-from ..course import STEPS, Step  # noqa: E402
-
-STEP4_SAMPLES = 120  # points of step 4's reference curve (each one is a short descent of its own)
 
 
 def png_base64(fig) -> str:
@@ -24,31 +19,7 @@ def png_base64(fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def reference_curve(step: Step) -> tuple[tuple[int, float, float], ...]:
-    """(iteration, w after the update, L before it) of the right descent on the notebook's data;
-    for step 4, at sampled iterations (the reference gives the end of a descent, not its trace)."""
-    return _reference_curve(step.name)
-
-
-@functools.lru_cache(maxsize=None)
-def _reference_curve(step_name: str) -> tuple[tuple[int, float, float], ...]:
-    data = STEPS[step_name].canonical
-    if "X" in data:
-        trace = reference.line_descent(data["X"], data["Y"], data["w"], data["learning_rate"], data["n_iters"])[2]
-        return tuple((i, w, L) for i, (w, L) in enumerate(trace, 1))
-    X = [row[0] for row in data["X_train"]]
-    Y = [row[0] for row in data["Y_train"]]
-    (w0,), (b0,) = reference.initial_linear(data["seed"])
-    n = int(data["n_iters"])
-    iterations = sorted({max(1, round(n * (i / STEP4_SAMPLES) ** 2)) for i in range(STEP4_SAMPLES + 1)})
-    curve = []
-    for k in iterations:
-        w, _, L = reference.affine_descent(X, Y, w0, b0, data["learning_rate"], k)
-        curve.append((k, w, L))
-    return tuple(curve)
-
-
-def training_figure(step: Step, history: list[tuple[float, float]] | None) -> str:
+def training_figure(reference: list | None, history: list[tuple[float, float]] | None) -> str:
     """The student's loss and w per iteration against the reference descent: a base64 PNG."""
     fig, (ax_L, ax_w) = plt.subplots(1, 2, figsize=(10, 3.4))
     if history:
@@ -61,9 +32,10 @@ def training_figure(step: Step, history: list[tuple[float, float]] | None) -> st
             ax.text(0.5, 0.5, "pas de courbe : ton apprentissage\nne s'est pas exécuté", ha="center",
                     va="center", transform=ax.transAxes, color="tab:red")
     # The reference on top, dashed, so that it shows even where the student's curve is the same.
-    ref_i, ref_w, ref_L = zip(*reference_curve(step))
-    ax_L.semilogy(ref_i, [max(v, 1e-12) for v in ref_L], "--", color="black", lw=1.2, label="référence")
-    ax_w.plot(ref_i, ref_w, "--", color="black", lw=1.2, label="référence")
+    if reference:
+        ref_i, ref_w, ref_L = zip(*reference)
+        ax_L.semilogy(ref_i, [max(v, 1e-12) for v in ref_L], "--", color="black", lw=1.2, label="référence")
+        ax_w.plot(ref_i, ref_w, "--", color="black", lw=1.2, label="référence")
     ax_L.set_xlabel("itération"); ax_L.set_ylabel("regret L (échelle log)"); ax_L.legend()
     ax_w.set_xlabel("itération"); ax_w.set_ylabel("w"); ax_w.legend()
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.96, wspace=0.25)  # tight_layout costs a draw

@@ -6,9 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..course import ASSIGNMENT, STEPS
+from ..course import Course, load
 from . import htmlkit as html
-from ..checks.feedback import describe_cause as english
 from .outcomes import NotebookOutcome
 from .plots import bar_figure, histogram_figure
 
@@ -43,19 +42,20 @@ def _short(label: str, width: int = 55) -> str:
     return label if len(label) <= width else label[:width - 1] + "…"
 
 
-def _grade_table(outcomes: dict[str, list[NotebookOutcome]]) -> str:
+def _grade_table(course: Course, outcomes: dict[str, list[NotebookOutcome]]) -> str:
     rows = []
     for student in sorted(outcomes):
         notebooks = {o.step.name: o for o in outcomes[student]}
-        cells = [html.points(notebooks[s].score, notebooks[s].max_score) if s in notebooks else "-" for s in STEPS]
+        cells = [html.points(notebooks[s].score, notebooks[s].max_score) if s in notebooks else "-" for s in course.steps]
         total = sum(o.score for o in notebooks.values())
         most = sum(o.max_score for o in notebooks.values())
-        link = f'<a href="../feedback/{student}/{ASSIGNMENT}/resume.html">{html.text(student)}</a>'
+        link = f'<a href="../../feedback/{student}/{course.name}/resume.html">{html.text(student)}</a>'
         rows.append([link, *cells, f"<strong>{html.points(total, most)}</strong>"])
-    return html.table(["student", *STEPS, "total"], rows)
+    return html.table(["student", *course.steps, "total"], rows)
 
 
-def summary_page(outcomes: dict[str, list[NotebookOutcome]]) -> str:
+def summary_page(course: Course, outcomes: dict[str, list[NotebookOutcome]]) -> str:
+    english = course.describe_cause
     stats = class_stats(outcomes)
     totals = list(stats.totals.values())
     mean = sum(totals) / len(totals) if totals else 0.0
@@ -65,7 +65,7 @@ def summary_page(outcomes: dict[str, list[NotebookOutcome]]) -> str:
     cause_rows = [[html.text(english(code)), f"<code>{code or '-'}</code>",
                    str(len(stats.students_by_cause[code])), str(stats.causes[code]),
                    html.text(", ".join(stats.students_by_cause[code]))] for code in causes]
-    body = (f"<h1>Class summary — {ASSIGNMENT}</h1>"
+    body = (f"<h1>Class summary — {course.name}</h1>"
             f'<p class="total">{len(totals)} students graded; mean {mean:.1f} / {stats.max_total:g}; '
             f"{full} with full marks.</p>"
             "<h2>Score distribution</h2>"
@@ -82,12 +82,12 @@ def summary_page(outcomes: dict[str, list[NotebookOutcome]]) -> str:
                                      [len(stats.students_by_cause[code]) for code in causes],
                                      "students with this mistake"), "most common mistakes") if causes else "")
             + html.table(["mistake", "code", "students", "failed checks", "who"], cause_rows)
-            + "<h2>Grades</h2>" + _grade_table(outcomes))
-    return html.page(f"Class summary — {ASSIGNMENT}", body, lang="en")
+            + "<h2>Grades</h2>" + _grade_table(course, outcomes))
+    return html.page(f"Class summary — {course.name}", body, lang="en")
 
 
-def write_summary(course_dir: Path, outcomes: dict[str, list[NotebookOutcome]]) -> Path:
-    path = Path(course_dir) / "reports" / "summary.html"
+def write_summary(course_dir: Path, assignment: str, outcomes: dict[str, list[NotebookOutcome]]) -> Path:
+    path = Path(course_dir) / "reports" / assignment / "summary.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(summary_page(outcomes), encoding="utf-8")
+    path.write_text(summary_page(load(assignment), outcomes), encoding="utf-8")
     return path

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from ..course import ASSIGNMENT, STEPS
+from ..course import Course
 
 
-def read_scores(db_url: str, assignment: str = ASSIGNMENT) -> dict[str, dict[tuple[str, str], tuple[float, float]]]:
+def read_scores(db_url: str, assignment: str) -> dict[str, dict[tuple[str, str], tuple[float, float]]]:
     """{student: {(notebook, grade_id): (score, max_score)}} for every graded test cell."""
     scores: dict[str, dict] = {}
     with Gradebook(db_url) as gb:
@@ -27,10 +27,10 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def format_table(scores: dict[str, dict[tuple[str, str], tuple[float, float]]]) -> str:
+def format_table(scores: dict[str, dict[tuple[str, str], tuple[float, float]]], course: Course) -> str:
     """A plain-text table: one line per student, points per notebook, total, failing checks."""
-    notebooks = [s.notebook for s in STEPS.values()]
-    heads = ["student"] + [f"{s.name}" for s in STEPS.values()] + ["total", "failed checks"]
+    notebooks = [s.notebook for s in course.steps.values()]
+    heads = ["student"] + [f"{s.name}" for s in course.steps.values()] + ["total", "failed checks"]
     rows = []
     for student in sorted(scores):
         cells = scores[student]

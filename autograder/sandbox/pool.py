@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import pwd
 import select
 import shutil
 import subprocess
@@ -24,11 +25,14 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .zygote import read_frame, read_message, write_frame, write_message
+from .framing import read_frame, read_message, write_frame, write_message
 
 PACKAGE = Path(__file__).resolve().parents[1]          # .../autograder
-# All the sandbox may import of the kit: no checks, no reference, no draws.
-KIT_FILES = ("__init__.py", "course.py", "observe/*.py", "sandbox/zygote.py")
+# All the sandbox may import of the kit: the observer, and of each course its steps and its
+# observer (no checks, no reference, no draws).
+KIT_FILES = ("__init__.py", "course.py", "observe/*.py", "sandbox/zygote.py", "sandbox/framing.py",
+             "sandbox/confine.py", "sandbox/hugepages.py", "courses/__init__.py",
+             "courses/*/__init__.py", "courses/*/course.py", "courses/*/observe.py")
 BASE_UID = 61000
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache", "/etc/localtime")
 BOOT = ("import sys; sys.path.insert(0, '/kit'); sys.dont_write_bytecode = True; "
@@ -67,10 +71,18 @@ def _kit_copy() -> Path:
             rel = path.relative_to(PACKAGE)
             (kit / "autograder" / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, kit / "autograder" / rel)
+            (kit / "autograder" / rel).chmod(0o644)   # readable by an unprivileged warm parent (runuser)
     (kit / "autograder" / "sandbox" / "__init__.py").write_text("")
     for folder in (kit, *[p for p in kit.rglob("*") if p.is_dir()]):
         folder.chmod(0o755)
     return kit
+
+
+def _uid_of(user: str) -> int | None:
+    try:
+        return pwd.getpwnam(user).pw_uid
+    except KeyError:
+        return None
 
 
 def _python_roots() -> list[str]:
@@ -115,7 +127,7 @@ class Sandbox:
     imports torch once and serves `slots` workers, each over its own pair of pipes; with several
     slots each is given PID, IPC and mount namespaces of its own inside (see zygote.main)."""
 
-    def __init__(self, slots: int, kit: Path, bwrap: str | None, limits: Limits):
+    def __init__(self, slots: int, kit: Path, bwrap: str | None, limits: Limits, user: str | None = None):
         env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                "LANG": "C.UTF-8", "KIT_SCRATCH_SIZE": limits.scratch_size,
@@ -129,6 +141,10 @@ class Sandbox:
             os.chmod(self.scratch, 0o755)
             cmd = [sys.executable, "-I", "-c", BOOT.replace("/kit", str(kit))]
             env.update(KIT_SCRATCH=self.scratch, MPLCONFIGDIR=self.scratch, HOME=self.scratch)
+            if user:   # "runuser": the warm parent, hence every child, runs as this unprivileged user
+                entry = pwd.getpwnam(user)
+                os.chown(self.scratch, entry.pw_uid, entry.pw_gid)
+                cmd = [shutil.which("runuser") or "/usr/sbin/runuser", "-p", "-u", user, "--"] + cmd
         to_slots, from_slots = [os.pipe() for _ in range(slots)], [os.pipe() for _ in range(slots)]
         theirs = [fd for (r, _), (_, w) in zip(to_slots, from_slots) for fd in (r, w)]
         env["KIT_SLOTS"] = ",".join(f"{r}:{w}" for (r, _), (_, w) in zip(to_slots, from_slots))
@@ -166,8 +182,8 @@ class Worker:
     slot fails leaves the shared sandbox and goes on in a sandbox of its own."""
 
     def __init__(self, index: int, kit: Path, bwrap: str | None, limits: Limits,
-                 sandbox: Sandbox | None = None, slot: int = 0):
-        self.index, self.kit, self.bwrap, self.limits = index, kit, bwrap, limits
+                 sandbox: Sandbox | None = None, slot: int = 0, user: str | None = None):
+        self.index, self.kit, self.bwrap, self.limits, self.user = index, kit, bwrap, limits, user
         self.sandbox, self.slot, self.own = sandbox, slot, False
         self._ready = False
 
@@ -180,7 +196,8 @@ class Worker:
         return self.sandbox.channels[self.slot][1]
 
     def start(self) -> None:
-        self.sandbox, self.slot, self.own, self._ready = Sandbox(1, self.kit, self.bwrap, self.limits), 0, True, False
+        sandbox = Sandbox(1, self.kit, self.bwrap, self.limits, self.user)
+        self.sandbox, self.slot, self.own, self._ready = sandbox, 0, True, False
 
     def wait_ready(self) -> None:
         if self._ready:
@@ -249,16 +266,37 @@ class SandboxPool:
     call takes a free worker. Use as a context manager, or call `close()`. With `wait=False` the
     sandbox warms up while the caller goes on; each worker is waited for at its first job."""
 
-    def __init__(self, jobs: int = 2, limits: Limits | None = None, isolate: bool = True, wait: bool = True):
+    def __init__(self, jobs: int = 2, limits: Limits | None = None, isolate: bool = True, wait: bool = True,
+                 isolation: str | None = None, user: str | None = None):
+        """`isolation` (else $KIT_ISOLATION): "bwrap" (bubblewrap, else ObserverFailed), "runuser" (no
+        namespaces: the warm parent and its children run as the unprivileged `user`, else
+        $KIT_SANDBOX_USER, else nobody, started by root with `runuser`, under the same rlimits),
+        "none"; by default bubblewrap is tried once, with "none" as the fallback."""
         self.limits = limits or Limits()
-        self.bwrap = bwrap_path() if isolate else None
-        if isolate and self.bwrap is None:
-            warnings.warn("bubblewrap (bwrap) is not available: student code runs WITHOUT filesystem, network "
-                          "and PID isolation (rlimits and a separate process only)", RuntimeWarning, stacklevel=2)
+        isolation = isolation or (os.environ.get("KIT_ISOLATION") if isolate else None) or None
+        user = user or os.environ.get("KIT_SANDBOX_USER") or "nobody"
+        if isolation is None:
+            isolation = "bwrap" if isolate and bwrap_path() else "none"
+        if isolation not in ("bwrap", "runuser", "none"):
+            raise ValueError(f"unknown isolation {isolation!r}")
+        self.isolation = isolation
+        self.bwrap = bwrap_path() if isolation == "bwrap" else None
+        if isolation == "bwrap" and self.bwrap is None:
+            raise ObserverFailed("bubblewrap (bwrap) is missing or cannot create its namespaces here")
+        if isolation == "runuser" and (os.getuid() != 0 or not shutil.which("runuser")):
+            raise ObserverFailed("the runuser isolation needs root and util-linux's runuser")
+        if isolation == "runuser" and _uid_of(user) in (None, 0):
+            raise ObserverFailed(f"the runuser isolation needs an unprivileged user: {user!r} is not one")
+        self.user = user if isolation == "runuser" else None
+        if isolation != "bwrap" and isolate:
+            as_user = f", as {user}" if self.user else ""
+            warnings.warn("bubblewrap (bwrap) is not used: student code runs WITHOUT filesystem, network "
+                          f"and PID isolation (rlimits and a separate process only{as_user})",
+                          RuntimeWarning, stacklevel=2)
         self.kit = _kit_copy()
         jobs = max(1, jobs)
-        self.shared = Sandbox(jobs, self.kit, self.bwrap, self.limits)
-        self.workers = [Worker(i, self.kit, self.bwrap, self.limits, self.shared, i) for i in range(jobs)]
+        self.shared = Sandbox(jobs, self.kit, self.bwrap, self.limits, self.user)
+        self.workers = [Worker(i, self.kit, self.bwrap, self.limits, self.shared, i, self.user) for i in range(jobs)]
         self._free = list(self.workers)
         self._lock = threading.Condition()
         atexit.register(self.close)

@@ -1,14 +1,14 @@
 """The warm parent that runs inside the sandbox: imports numpy, torch and matplotlib once, then
 forks one fresh child per notebook.
 
-Protocol with the grader, on this process's stdin/stdout (the child never sees them): frames of
-an 8-byte big-endian length then bytes. Per notebook the grader sends the limits (JSON) then the
+Protocol with the grader, on this process's channels (the child never sees them): frames
+(`framing.py`). Per notebook the grader sends the limits (JSON) then the
 job (JSON `{"step", "cells", "tirage"}`), which this process never parses: it lands in a buffer,
 the child parses its copy, and the buffer is zeroed once the child is forked, so that no
 student's code or result lingers in the memory the next child inherits. The answer is a JSON
 frame `{"ok", "code", "error", "seconds"}` (`code` names a failure, `error` says it in English) followed, when ok, by the raw observation frame (JSON), which
-the grader parses. Only this module, the stdlib and `autograder.observe` (copied alone into the
-sandbox) are importable from here.
+the grader parses. Only this package, the stdlib, `autograder.observe` and the courses' `course`
+and `observe` modules (copied alone into the sandbox) are importable from here.
 """
 from __future__ import annotations
 
@@ -18,68 +18,16 @@ import resource
 import secrets
 import shutil
 import signal
-import struct
 import sys
 import time
 
-HEADER = struct.Struct(">Q")
-SCRATCH = os.environ.get("KIT_SCRATCH", "/scratch")
+from .confine import SCRATCH, kill_all_but, mount_scratch, no_sysv_ipc, own_namespaces, reap, remove_ipc_objects
+from .framing import HEADER, read_frame, read_message, write_frame, write_message
+from .hugepages import collapse_into_huge_pages
 
 
-def read_message(fd: int, max_bytes: int) -> dict | None:
-    frame = read_frame(fd, max_bytes)
-    return None if frame is None else json.loads(frame)
-
-
-def write_message(fd: int, message: dict) -> None:
-    write_frame(fd, json.dumps(message, allow_nan=False).encode())
-
-
-def write_frame(fd: int, body) -> None:
-    _write_all(fd, HEADER.pack(len(body)))
-    _write_all(fd, body)
-
-
-def _write_all(fd: int, data) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def read_frame(fd: int, max_bytes: int, into: bytearray | None = None):
-    """One frame's body (None at end of stream). With `into`, the body is read straight into that
-    buffer (no intermediate bytes object) and a memoryview of it is returned."""
-    header = _read_into(fd, bytearray(HEADER.size), allow_eof=True)
-    if header is None:
-        return None
-    (size,) = HEADER.unpack(header)
-    if size > max_bytes or (into is not None and size > len(into)):
-        raise ValueError("message too large")
-    if into is None:
-        return bytes(_read_into(fd, bytearray(size)))
-    _read_into(fd, memoryview(into)[:size])
-    return memoryview(into)[:size]
-
-
-def _read_into(fd: int, buf, allow_eof: bool = False):
-    view, got = memoryview(buf), 0
-    while got < len(view):
-        n = os.readv(fd, [view[got:]])
-        if n == 0:
-            if got == 0 and allow_eof:
-                return None
-            raise ValueError("truncated message")
-        got += n
-    return buf
-
-
+# After the courses' own warm-up cells (their imports): the shell's paths every notebook may take.
 WARM_UP_CELLS = (
-    "import numpy as np\nimport torch\nimport torch.nn as nn\nimport matplotlib.pyplot as plt",
-    "model = nn.Linear(1, 1)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n"
-    "x = torch.tensor([[1.0], [2.0]])\nL = nn.MSELoss()(model(x), 2 * x)\nL.backward()\n"
-    "optimizer.step()\noptimizer.zero_grad()",
-    "w = torch.tensor(0.0, requires_grad=True)\n((w * x - x) ** 2).mean().backward()\n"
-    "with torch.no_grad():\n    w -= 0.1 * w.grad\nw.grad.zero_()\nprint(f'{w.item():.3f}')\nw",
     "%%time\ntotal = sum(range(10))",
     "from IPython.display import SVG, display\ndisplay(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\"/>'))",
     "!true",
@@ -89,25 +37,27 @@ WARM_UP_CELLS = (
 
 
 def warm_up() -> None:
-    """Import what notebooks use and run a few cells through the kernel-like shell once, before
-    any fork: torch's first ops, a magic, the display hook, SVG display, a shell escape, the traceback
-    paths. (Not a figure: drawing one costs half a second here, and few notebooks plot.)"""
-    import numpy  # noqa: F401
-    import torch
-
-    torch.set_num_threads(1)
+    """Run, through the kernel-like shell, once before any fork: each course's warm-up cells (the
+    imports of its notebooks, their first costly calls), then a magic, the display hook, SVG
+    display, a shell escape and the traceback paths. (Not a figure: drawing one costs half a
+    second here, and few notebooks plot.)"""
+    from autograder.course import available, load
     from autograder.observe.replay import replay   # noqa: F401
     from autograder.observe.shell import Outputs, captured, kernel_like_shell
 
     shell = kernel_like_shell()
     shell.fresh_namespace()
+    courses = [load(name) for name in available()]
     with captured(shell, lambda *_: None):
         outputs = Outputs()
-        for cell in WARM_UP_CELLS:
+        for cell in [c for course in courses for c in course.warm_up] + list(WARM_UP_CELLS):
             shell.run(cell, outputs)
-    import matplotlib.pyplot
-
-    matplotlib.pyplot.close("all")
+    for course in courses:
+        __import__(f"{course.package}.observe")
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 # --- in the child -------------------------------------------------------------------------
@@ -152,78 +102,6 @@ def _run_child(job, limits: dict, result_fd: int, token: bytes, workdir: str) ->
 
 
 # --- in the zygote ------------------------------------------------------------------------
-
-def _kill_all_but(keep: set[int]) -> None:
-    """SIGKILL every process of this PID namespace but `keep`, until none is left (a child that
-    forked or called setsid dies too: inside the sandbox, /proc shows this namespace only)."""
-    for _ in range(1000):
-        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in keep]
-        others = [p for p in others if _state(p) not in ("Z", None)]
-        if not others:
-            return
-        for pid in others:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        _reap()
-        time.sleep(0.001)
-
-
-def _no_sysv_ipc() -> None:
-    """No System V shared memory, semaphore or message queue can be made in this worker's IPC
-    namespace (these limits are the namespace's own; the host's are untouched). A segment's
-    pages belong to the namespace, not to a process: create, touch, detach, again, and a notebook
-    holds memory that its RLIMIT_AS never sees. numpy, torch and matplotlib do not use them."""
-    for name, value in (("shmmni", "0"), ("shmall", "0"), ("msgmni", "0"), ("sem", "0 0 0 0")):
-        try:
-            with open(f"/proc/sys/kernel/{name}", "w") as f:
-                f.write(value)
-        except OSError:
-            pass
-
-
-def _remove_ipc_objects() -> None:
-    """System V shared memory, semaphores and message queues outlive their maker, and so do files
-    in /dev/shm: in this worker's own IPC namespace, remove them all between two notebooks."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    ipc_rmid = 0
-    for table, remove in (("shm", lambda i: libc.shmctl(i, ipc_rmid, None)),
-                          ("sem", lambda i: libc.semctl(i, 0, ipc_rmid)),
-                          ("msg", lambda i: libc.msgctl(i, ipc_rmid, None))):
-        try:
-            with open(f"/proc/sysvipc/{table}") as f:
-                rows = f.read().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            remove(int(row.split()[1]))
-    if os.path.isdir("/dev/shm"):
-        for name in os.listdir("/dev/shm"):
-            path = os.path.join("/dev/shm", name)
-            shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) and not os.path.islink(path) \
-                else os.unlink(path)
-
-
-def _state(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0].decode()
-    except (OSError, IndexError):
-        return None
-
-
-def _reap() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
 
 def _collect(read_fd: int, deadline: float, buf: bytearray) -> tuple[int, str | None]:
     """Read the child's result pipe into `buf` until EOF, the deadline, or a full buffer."""
@@ -279,8 +157,8 @@ def run_job(job: memoryview, limits: dict, result_buf, control_out: int, slot: i
     finally:
         os.close(read_fd)
         if limits.get("namespace"):
-            _kill_all_but({1, os.getpid()})
-            _remove_ipc_objects()
+            kill_all_but({1, os.getpid()})
+            remove_ipc_objects()
         else:  # no PID namespace: the child's session is all we can find
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -291,7 +169,7 @@ def run_job(job: memoryview, limits: dict, result_buf, control_out: int, slot: i
             cpu = usage.ru_utime + usage.ru_stime
         except ChildProcessError:
             status, cpu = 0, 0.0
-        _reap()
+        reap()
         shutil.rmtree(workdir, ignore_errors=True)
     seconds = time.monotonic() - start
     observation, error, code = None, None, None
@@ -322,57 +200,6 @@ def _exit_detail(status: int) -> str:
     return ""
 
 
-CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x08000000, 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
-MADV_COLLAPSE = 25
-
-
-def _libc():
-    import ctypes
-
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _mount(source: bytes | None, target: str, fstype: bytes | None, flags: int, data: bytes | None) -> None:
-    import ctypes
-
-    if _libc().mount(source, target.encode(), fstype, flags, data) != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
-
-
-def _mount_scratch(size: str) -> None:
-    """A size-bounded tmpfs for the scratch folder, when we may mount (inside bubblewrap)."""
-    os.makedirs(SCRATCH, exist_ok=True)
-    try:
-        _mount(b"tmpfs", SCRATCH, b"tmpfs", 0, f"size={size},mode=0755".encode())
-    except OSError:
-        pass
-
-
-def _own_namespaces(size: str) -> None:
-    """Make the calling slot a sandbox of its own inside the shared one: new PID, IPC, mount and
-    network namespaces (no loopback, no abstract socket shared with another slot), whose PID 1 is
-    the child this returns in (the parent waits for it, then exits); a /proc showing that
-    namespace only, its own scratch and /dev/shm tmpfs, no SysV IPC."""
-    import ctypes
-
-    if _libc().unshare(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET) != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"unshare: {os.strerror(errno)}")
-    pid = os.fork()
-    if pid:
-        os.waitpid(pid, 0)
-        os._exit(0)
-    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
-    _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-    os.makedirs(SCRATCH, exist_ok=True)
-    _mount(b"tmpfs", SCRATCH, b"tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=0755".encode())
-    if os.path.isdir("/dev/shm"):
-        _mount(b"tmpfs", "/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777".encode())
-    _no_sysv_ipc()
-
-
 def _channels() -> list[tuple[int, int]]:
     """(control in, control out) of each slot: `KIT_SLOTS="in:out,in:out"`, else stdin/stdout."""
     spec = os.environ.get("KIT_SLOTS")
@@ -398,30 +225,6 @@ def _serve(slot: int, control_in: int, control_out: int) -> None:
         run_job(job, limits, result_buf, control_out, slot)
 
 
-def _collapse_into_huge_pages() -> int:
-    """Back this process's private anonymous memory (the heap that numpy, torch and matplotlib
-    filled) with 2 MiB pages (`MADV_COLLAPSE`, Linux 6.1+): a fork then copies one entry per
-    2 MiB instead of 512 page-table entries, and a child's exit frees as few. A child that
-    writes into such a page still copies only 4 KiB of it. Where the kernel refuses, nothing
-    changes. Returns the number of huge pages made."""
-    import ctypes
-
-    libc = _libc()
-    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    huge, made = 2 << 20, 0
-    with open("/proc/self/maps") as maps:
-        regions = [line.split() for line in maps]
-    for fields in regions:
-        low, high = (int(x, 16) for x in fields[0].split("-"))
-        named = len(fields) > 5 and fields[5] != "[heap]"
-        if "w" not in fields[1] or "p" not in fields[1] or named:
-            continue
-        start, end = (low + huge - 1) & ~(huge - 1), high & ~(huge - 1)
-        if end - start >= huge and libc.madvise(start, end - start, MADV_COLLAPSE) == 0:
-            made += (end - start) // huge
-    return made
-
-
 def _close_other_channels(channels: list[tuple[int, int]], mine: tuple[int, int]) -> None:
     for other in channels:
         if other != mine:
@@ -431,7 +234,7 @@ def _close_other_channels(channels: list[tuple[int, int]], mine: tuple[int, int]
 
 def main() -> None:
     """Import once, then fork one slot per channel; with several slots and KIT_NAMESPACE=1, each
-    slot gets namespaces of its own (`_own_namespaces`), as one sandbox per slot would."""
+    slot gets namespaces of its own (`own_namespaces`), as one sandbox per slot would."""
     import gc
 
     channels = _channels()
@@ -442,12 +245,12 @@ def main() -> None:
     size = os.environ.get("KIT_SCRATCH_SIZE", "256m")
     nested = namespace and len(channels) > 1
     if namespace and not nested:
-        _mount_scratch(size)
-        _no_sysv_ipc()
+        mount_scratch(size)
+        no_sysv_ipc()
     warm_up()
     gc.collect()
     gc.freeze()          # a child's full collection would otherwise walk (and copy) every inherited object
-    _collapse_into_huge_pages()
+    collapse_into_huge_pages()
     if not nested:
         for slot, channel in enumerate(channels[1:], start=1):   # unsandboxed: slots share this process
             if os.fork() == 0:
@@ -460,7 +263,7 @@ def main() -> None:
         if os.fork() == 0:
             try:
                 _close_other_channels(channels, channel)
-                _own_namespaces(size)
+                own_namespaces(size)
                 _serve(slot, *channel)
             finally:
                 os._exit(0)

@@ -14,9 +14,9 @@ import os
 import shutil
 from pathlib import Path
 
-from autograder.course import ASSIGNMENT, STEPS
+from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
 from autograder.nbgrader_cli import ROOT
-from autograder.sample_class import solutions
+from autograder.courses.descente_gradient.sample_class import solutions
 
 from .jupyterlab_server import jupyterlab
 

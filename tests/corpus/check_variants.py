@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from autograder import reference  # noqa: E402
-from autograder.course import STEPS  # noqa: E402
+from autograder.courses.descente_gradient import reference  # noqa: E402
+from autograder.courses.descente_gradient.course import STEPS  # noqa: E402
 from tests.corpus.variants import BY_ID, DISPUTED, STUBS, VARIANTS, Variant, notebook  # noqa: E402
 
 # The other data each notebook is also run on (what a grading draw looks like).
@@ -249,8 +249,8 @@ def run_notebook(variant_id: str, scenario_name: str) -> dict:
 def kit_grade(variant_id: str) -> dict:
     """The kit's in-process checks as they are now (observer + checks, one draw), for information."""
     try:
-        from autograder.checks import run_check
-        from autograder.draws import draw
+        from autograder.courses.descente_gradient.checks import run_check
+        from autograder.courses.descente_gradient.draws import draw
         from autograder.observe import cells_from_notebook, observe
 
         variant = BY_ID[variant_id]
@@ -506,7 +506,7 @@ def assess(variant: Variant, runs: dict) -> tuple[bool, list[str], dict]:
 
 def check_stubs() -> list[str]:
     """The stubs the corpus writes are the release's own text."""
-    from autograder.course import ASSIGNMENT
+    from autograder.courses.descente_gradient.course import ASSIGNMENT
 
     out = []
     for (step, gid), text in STUBS.items():

@@ -26,8 +26,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course import ASSIGNMENT, STEPS
-from autograder.sample_class import solutions
+from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
+from autograder.courses.descente_gradient.sample_class import solutions
 
 
 @dataclass(frozen=True)

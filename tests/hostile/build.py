@@ -25,9 +25,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course import ASSIGNMENT, STEPS
+from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
 from autograder.nbgrader_cli import ROOT
-from autograder.sample_class import STUDENTS, Student, submission
+from autograder.courses.descente_gradient.sample_class import STUDENTS, Student, submission
 
 LIMIT_S = 45          # total seconds an endless attack may run in one process, whatever happens
 BOMB_GIB = 3          # the memory bomb stops there
@@ -203,8 +203,9 @@ def attack_catalog(ctx: Ctx) -> list[tuple[str, str, dict, dict]]:
         "        for _f in ('close', 'numbers', 'run_check', 'flat', 'plain', 'call', 'first_error'):\n"
         "            if hasattr(_m, _f):\n"
         "                setattr(_m, _f, (lambda *a, **k: True))\n"
-        "_s.modules['autograder.checks'] = type(_s)('autograder.checks')\n"
-        "_s.modules['autograder.checks'].run_check = lambda *a, **k: None\n"
+        "_s.modules['autograder.feedback'] = type(_s)('autograder.feedback')\n"
+        "_s.modules['autograder.feedback'].run_check = lambda *a, **k: None\n"
+        "_s.modules['autograder.feedback'].Feedback = str\n"
     )
     add("h_monkeypatch_etape1", "monkeypatch numpy/math/builtins/json/assert hooks and the kit's helpers, wrong gradient",
         *_single(BY_ID["chloe_gradient_somme"], "etape1", lambda nb: inject(nb, "gradient", _c(ctx, patches))))

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course import ASSIGNMENT, STEPS
+from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
 from autograder.nbgrader_cli import ROOT, nbgrader
 
 from .build import Ctx, Hostile, hostile_class, new_marker, write_hostile
@@ -185,7 +185,7 @@ course, wall, student = sys.argv[1], float(sys.argv[2]), (sys.argv[3] or None)
 limits = Limits(wall_seconds=wall, cpu_seconds=int(wall))
 t = time.monotonic()
 report = autograde_class(course, "descente_gradient", student=student, jobs=2, limits=limits)
-print(summary(course, report))
+print(summary(course, ASSIGNMENT, report))
 print("KIT_SECONDS", time.monotonic() - t)
 """
 

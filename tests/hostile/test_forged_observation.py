@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.checks import run_check
-from autograder.course import STEPS
-from autograder.draws import draw
+from autograder.courses.descente_gradient.checks import run_check
+from autograder.courses.descente_gradient.course import STEPS
+from autograder.courses.descente_gradient.draws import draw
 
 
 def _num(v):

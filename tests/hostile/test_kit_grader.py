@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import ASSIGNMENT, STEPS, step_of
+from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS, step_of
 from autograder.nbgrader_cli import ROOT, nbgrader
 from autograder.reports.table import read_scores
-from autograder.sample_class import STUDENTS, write_class
+from autograder.courses.descente_gradient.sample_class import STUDENTS, write_class
 
 from .build import Ctx, hostile_class, new_marker, write_hostile
 from .harness import (AUTOGRADER_MARKERS, LoopbackServer, kill_survivors, make_course_with_canaries,
@@ -70,8 +70,8 @@ def graded(tmp_path_factory):
     alone = run_kit_grader(alone_course, WALL_SECONDS, RUN_TIMEOUT)
     return dict(course=course, canaries=canaries, run=run, left=left, server=server, subs={h.id: h for h in subs},
                 before=before, after=after, marker=marker,
-                scores=read_scores(f"sqlite:///{course / 'gradebook.db'}"), alone=alone,
-                alone_scores=read_scores(f"sqlite:///{alone_course / 'gradebook.db'}"), feedback=feedback, gradescope=gradescope)
+                scores=read_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT), alone=alone,
+                alone_scores=read_scores(f"sqlite:///{alone_course / 'gradebook.db'}", ASSIGNMENT), feedback=feedback, gradescope=gradescope)
 
 
 def _max_points() -> dict[tuple[str, str], float]:

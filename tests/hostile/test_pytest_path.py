@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.course import STEPS
+from autograder.courses.descente_gradient.course import STEPS
 from autograder.nbgrader_cli import ROOT
 
 from .build import Ctx, hostile_class, new_marker

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 
-from autograder.draws import draw
+from autograder.courses.descente_gradient.draws import draw
 from autograder.observe import Cell
 from autograder.sandbox import Limits, SandboxPool
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from autograder.draws import draw
+from autograder.courses.descente_gradient.draws import draw
 from autograder.observe import Cell
 from autograder.sandbox import Limits, SandboxPool
 from autograder.sandbox.pool import bwrap_path

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import os
 
-from autograder.course import ASSIGNMENT, STEPS
+from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
 from autograder.nbgrader_cli import ROOT
 from autograder.reports.table import read_scores
-from autograder.sample_class import STUDENTS, write_class
+from autograder.courses.descente_gradient.sample_class import STUDENTS, write_class
 
 from .build import HONEST, NOTHING, Hostile, dump, submission, write_hostile
 from .harness import make_course_with_canaries, run_kit_grader
@@ -45,7 +45,7 @@ def test_special_files_and_huge_cell_counts_cost_bounded_time(tmp_path):
     os.mkfifo(course / "submitted" / "h_tube_notes" / ASSIGNMENT / "notes.txt")
     run = run_kit_grader(course, 5, TIMEOUT)
     assert run.returncode == 0, f"exit {run.returncode} after {run.seconds:.0f} s\n{run.stderr[-2000:]}"
-    scores = read_scores(f"sqlite:///{course / 'gradebook.db'}")
+    scores = read_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT)
     for sid in ("alice_juste", "h_tube"):
         for (notebook, grade_id), (score, max_score) in scores[sid].items():
             expected = 0.0 if (sid, notebook) == ("h_tube", "etape1_numpy") else max_score

@@ -1,12 +1,12 @@
-"""What to read from each step's notebook once it has run: one observer per step."""
+"""What to read from each step's notebook once it has run: one observer per step. Runs in the
+sandbox, next to student code."""
 from __future__ import annotations
 
 import sys
 
-from ..course import STEPS
-from .cells import Cell
-from .plain import plain
-from .replay import call, replay
+from autograder.observe.cells import Cell
+from autograder.observe.plain import plain
+from autograder.observe.replay import call, replay
 
 MAX_HISTORY = 5000
 
@@ -215,6 +215,6 @@ OBSERVERS = {"etape1": observe_etape1, "etape2": observe_etape2,
              "etape3": observe_etape3, "etape4": observe_etape4}
 
 
-def observe(step_name: str, cells: list[Cell], tirage: dict) -> dict:
-    """Everything the checks of `step_name` need, as plain data."""
-    return OBSERVERS[step_name](STEPS[step_name], cells, tirage)
+def observe(step, cells: list[Cell], tirage: dict) -> dict:
+    """Everything the checks of `step` need, as plain data."""
+    return OBSERVERS[step.name](step, cells, tirage)

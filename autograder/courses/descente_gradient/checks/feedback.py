@@ -5,6 +5,8 @@ short code and an English line for the instructor's reports.
 """
 from __future__ import annotations
 
+from autograder.feedback import Feedback
+
 MESSAGES = {
     # code: (French for the student, English for the instructor)
     "not_done": (
@@ -89,25 +91,12 @@ MESSAGES = {
 }
 
 
-class Feedback(str):
-    """A French message that also knows its code and its English line."""
-
-    code: str
-    en: str
-
-    def __new__(cls, code: str, **details):
-        fr, en = MESSAGES[code]
-        text = super().__new__(cls, fr.format(**details))
-        text.code = code
-        text.en = en.format(**details)
-        return text
-
-
 def feedback(code: str, **details) -> Feedback:
-    return Feedback(code, **details)
+    fr, en = MESSAGES[code]
+    return Feedback(code, fr.format(**details), en.format(**details))
 
 
-_CAUSES_IN_SHORT = {
+_CAUSES_IN_SHORT = {   # the instructor's short line for each cause, where the message's is long
     "not_done": "not attempted (the stub still raises NotImplementedError)",
     "missing": "a name the checks need is not defined after the run",
     "error": "a cell raises an error",
@@ -122,10 +111,4 @@ _CAUSES_IN_SHORT = {
 }
 
 
-def describe_cause(code: str | None) -> str:
-    """The instructor's short English description of a cause code."""
-    if not code:
-        return "other (no cause recorded)"
-    if code in _CAUSES_IN_SHORT:
-        return _CAUSES_IN_SHORT[code]
-    return MESSAGES[code][1] if code in MESSAGES else code
+CAUSES = {code: en for code, (_, en) in MESSAGES.items()} | _CAUSES_IN_SHORT

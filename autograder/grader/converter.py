@@ -11,70 +11,24 @@ test cell, as the output nbgrader would have recorded).
 from __future__ import annotations
 
 import glob
-import json
 import logging
 import os
-import stat
-import warnings
 import re
+import warnings
 
 from nbconvert.exporters import NotebookExporter
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbformat import validator
-from nbformat import from_dict
-from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import AutogradeApp
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
-                                    NbGraderPreprocessor, SaveAutoGrades)
+from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
 from traitlets import List
 
+from . import nbgrader_internals as internals
 from .items import Skipped, Submitted
-
-PASSED_TEXT = "Vérification cachée « {grade_id} » réussie.\n"
-
-
-class WriteDecisions(NbGraderPreprocessor):
-    """Give each test cell the output that its decision stands for: an AssertionError with the
-    French message when it fails, a short line on stdout when it passes. (The notebook is
-    validated once the pass is over, not each output as `nbformat.v4.new_output` would.)"""
-
-    def preprocess(self, nb, resources):
-        self._decisions = {d["grade_id"]: d for d in resources.get("kit_decisions", [])}
-        return super().preprocess(nb, resources)
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
-            return cell, resources
-        grade_id = cell.metadata.nbgrader.get("grade_id")
-        decision = self._decisions.get(grade_id) or {
-            "passed": False, "ename": "AssertionError", "message": "Cette cellule n'a pas été corrigée."}
-        if decision["passed"]:
-            cell.outputs = [from_dict({"output_type": "stream", "name": "stdout",
-                                       "text": PASSED_TEXT.format(grade_id=grade_id)})]
-        else:
-            ename = decision["ename"] or "AssertionError"
-            cell.outputs = [from_dict({"output_type": "error", "ename": ename, "evalue": decision["message"],
-                                       "traceback": [f"{ename}: {decision['message']}"]})]
-        return cell, resources
-
-
-class WriteOutputs(NbGraderPreprocessor):
-    """Give each code cell the execution count and the outputs of the student's own run, as
-    `nbgrader autograde`'s kernel leaves them (test cells keep theirs: their decision writes them).
-    The outputs were made plain by `outputs.recorded_cells` (LimitOutput bounds them again)."""
-
-    def preprocess(self, nb, resources):
-        recorded = resources.get("kit_cells") or []
-        code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
-        for cell, run in zip(code_cells, recorded):
-            if run is None:
-                continue
-            cell.execution_count = run["execution_count"]
-            if not run.get("test"):
-                cell.outputs = [from_dict(output) for output in run["outputs"]]
-        return nb, resources
+from .metadata_schema import validate_schema_once
+from .preprocessors import WriteDecisions, WriteOutputs
+from .submission_files import not_regular, own_folder, too_costly
 
 
 class NotebookPass(NotebookExporter):
@@ -85,12 +39,8 @@ class NotebookPass(NotebookExporter):
     so that the next pass starts from it instead of reading the file back."""
 
     def _preprocess(self, nb, resources):
-        # nbconvert's Exporter._preprocess without its second deep copy: `nb` is already this
-        # pass's own copy (from_notebook_node made it) and `resources` this notebook's own dict.
-        _, nb = validator.normalize(nb)
-        for preprocessor in self._preprocessors:
-            nb, resources = preprocessor(nb, resources)
-        self._validate_preprocessor(nb, self._preprocessors[-1] if self._preprocessors else None)
+        # `nb` is already this pass's own copy (from_notebook_node made it)
+        nb, resources = internals.preprocess_without_second_copy(self, nb, resources)
         resources["kit_notebook"] = nb
         return nb, resources
 
@@ -114,11 +64,12 @@ class KitAutograde(Autograde):
     def _notebook_pass(self, preprocessors) -> NotebookPass:
         exporter = NotebookPass(parent=self, config=self.config)
         for preprocessor in preprocessors:
-            exporter.register_preprocessor(preprocessor)   # as nbgrader's _init_preprocessors does
+            exporter.register_preprocessor(preprocessor)   # as nbgrader does before each pass
         return exporter
 
-    def _init_preprocessors(self) -> None:
-        self.exporter = self._passes[self._sanitizing]
+    def use_pass(self, sanitizing: bool) -> None:
+        internals.set_sanitizing(self, sanitizing)
+        self.exporter = self._passes[sanitizing]
 
     def _convert(self, filename: str, notebook=None):
         """nbgrader's convert_single_notebook (resources, export, write), from `notebook` when the
@@ -131,8 +82,8 @@ class KitAutograde(Autograde):
         self.write_single_notebook(output, resources)
         return resources.pop("kit_notebook", None)
 
-    def _parse_ids(self, assignment_path: str) -> dict:
-        regexp = self._format_source("(?P<assignment_id>.*)", "(?P<student_id>.*)", escape=True)
+    def parse_ids(self, assignment_path: str) -> dict:
+        regexp = internals.submission_folder(self, "(?P<assignment_id>.*)", "(?P<student_id>.*)", escape=True)
         return re.match(regexp, assignment_path).groupdict()
 
     def sanitize_each(self, skipped: list[Skipped]):
@@ -140,12 +91,12 @@ class KitAutograde(Autograde):
         yields each one as soon as it is ready, appends the ones that cannot be graded to `skipped`.
         Unlike nbgrader, what is not a regular file of the student's own folder (a symbolic link,
         say to source/, a named pipe) is neither read nor copied: such a notebook scores 0."""
-        self._sanitizing = True
+        self.use_pass(sanitizing=True)
         for assignment_path in sorted(self.assignments):
-            gd = self._parse_ids(assignment_path)
+            gd = self.parse_ids(assignment_path)
             student, assignment = gd["student_id"], gd["assignment_id"]
             self.notebooks = sorted(self.assignments[assignment_path])
-            if not _own_folder(assignment_path):
+            if not own_folder(assignment_path):
                 skipped.append(Skipped(student, "*", "the assignment folder is a symbolic link "
                                                      f"(to {os.path.realpath(assignment_path)}): scored 0"))
                 for notebook in self._refuse_submission(assignment, student):
@@ -154,7 +105,7 @@ class KitAutograde(Autograde):
                         yield Submitted(student, assignment, notebook, stand_in,
                                         f"le dossier rendu {os.path.basename(assignment_path)} est un lien symbolique")
                 continue
-            special = _not_regular(assignment_path)
+            special = not_regular(assignment_path)
             for path in special:
                 skipped.append(Skipped(student, os.path.basename(path), "not a regular file (symbolic link, "
                                        "named pipe...): not read, not copied" + (", scored 0" if path.endswith(
@@ -180,14 +131,13 @@ class KitAutograde(Autograde):
             for filename in self.notebooks:
                 notebook = os.path.splitext(os.path.basename(filename))[0]
                 name = os.path.basename(filename)
-                self._sanitizing = True
-                self._init_preprocessors()
-                too_costly = None if filename in special else _too_costly(filename)
+                self.use_pass(sanitizing=True)
+                costly = None if filename in special else too_costly(filename)
                 if filename in special:
                     problem = f"le fichier rendu {name} n'est pas un fichier ordinaire (lien symbolique, tube...)"
-                elif too_costly:
-                    skipped.append(Skipped(student, notebook, f"{too_costly[0]}: not read by nbgrader, scored 0"))
-                    problem = f"le fichier rendu {name} {too_costly[1]}"
+                elif costly:
+                    skipped.append(Skipped(student, notebook, f"{costly[0]}: not read by nbgrader, scored 0"))
+                    problem = f"le fichier rendu {name} {costly[1]}"
                 else:
                     try:
                         sanitized = self._convert(filename)
@@ -201,15 +151,14 @@ class KitAutograde(Autograde):
                         continue
                 stand_in = self._stand_in(filename, assignment, notebook)
                 if stand_in is None:
-                    self._zero(assignment, student, notebook)
+                    self.zero_notebook(assignment, student, notebook)
                 else:
                     yield Submitted(student, assignment, notebook, stand_in, problem)
 
     def stand_in_for(self, item: Submitted, problem: str) -> Submitted | None:
         """`item` replaced by the release notebook (see `_stand_in`), with the French `problem`."""
-        filename = os.path.join(self._format_source(item.assignment, item.student), item.notebook + ".ipynb")
-        self._sanitizing = True
-        self._init_preprocessors()
+        filename = os.path.join(internals.submission_folder(self, item.assignment, item.student), item.notebook + ".ipynb")
+        self.use_pass(sanitizing=True)
         path = self._stand_in(filename, item.assignment, item.notebook)
         return None if path is None else Submitted(item.student, item.assignment, item.notebook, path, problem)
 
@@ -236,7 +185,7 @@ class KitAutograde(Autograde):
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
             names = [nb.name for nb in gb.find_assignment(assignment).notebooks]
         for name in names:
-            self._zero(assignment, student, name)
+            self.zero_notebook(assignment, student, name)
         return names
 
     def _missing_notebooks(self, assignment: str, student: str) -> list[str]:
@@ -244,7 +193,7 @@ class KitAutograde(Autograde):
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
             return [nb.name for nb in gb.find_assignment(assignment).notebooks if nb.name not in present]
 
-    def _zero(self, assignment: str, student: str, notebook: str, remove: bool = True) -> None:
+    def zero_notebook(self, assignment: str, student: str, notebook: str, remove: bool = True) -> None:
         """What nbgrader does for a missing notebook, for an unreadable one: every grade 0 (and,
         with `remove`, no autograded copy)."""
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
@@ -256,13 +205,13 @@ class KitAutograde(Autograde):
                 grade.auto_score = 0
                 grade.needs_manual_grade = False
             gb.db.commit()
-        dest = os.path.join(self._format_dest(assignment, student), notebook + ".ipynb")
+        dest = os.path.join(internals.autograded_folder(self, assignment, student), notebook + ".ipynb")
         if remove and os.path.exists(dest):
             os.remove(dest)
 
     def init_single_notebook_resources(self, notebook_filename: str):
         resources = super().init_single_notebook_resources(notebook_filename)
-        if not self._sanitizing:
+        if not internals.is_sanitizing(self):
             gd = resources["nbgrader"]
             resources["kit_decisions"] = self.decisions.get((gd["student"], gd["notebook"]), [])
             resources["kit_cells"] = self.outputs.get((gd["student"], gd["notebook"]), [])
@@ -273,102 +222,15 @@ class KitAutograde(Autograde):
         in, through nbgrader's save preprocessors (autograded/ and the gradebook)."""
         self.decisions = {(item.student, item.notebook): decisions}
         self.outputs = {(item.student, item.notebook): cells or []}
-        self._sanitizing = False
-        self._init_preprocessors()
+        self.use_pass(sanitizing=False)
         try:
             self._convert(item.path, item.sanitized)
         finally:
-            self._sanitizing = True
+            self.use_pass(sanitizing=True)
 
     def finish(self, assignment: str, student: str) -> None:
         self.set_permissions(assignment, student)
         self.run_post_convert_hook()
-
-
-class _CompiledSchema:
-    """Stands for the `jsonschema` module in nbgrader's metadata validator: each cell's metadata
-    is checked against nbgrader's schema compiled once with fastjsonschema (as nbformat checks
-    notebooks); metadata that fails is validated again by jsonschema, whose error is nbgrader's.
-    nbgrader re-reads and re-checks its constant schema for every cell, most of the time of
-    CheckCellMetadata."""
-
-    def __init__(self):
-        import fastjsonschema
-        import jsonschema
-
-        self._jsonschema, self._fast = jsonschema, fastjsonschema
-        self._by_text: dict[str, object] = {}
-        self._last: tuple[dict | None, object] = (None, None)
-
-    def validate(self, instance, schema):
-        last_schema, check = self._last
-        if last_schema is not schema:
-            text = json.dumps(schema, sort_keys=True)
-            if text not in self._by_text:
-                self._jsonschema.validators.validator_for(schema).check_schema(schema)
-                self._by_text[text] = self._fast.compile(schema)
-            check = self._by_text[text]
-            self._last = (schema, check)
-        try:
-            check(instance)
-        except self._fast.JsonSchemaException:
-            self._jsonschema.validate(instance, schema)
-
-    def __getattr__(self, name):
-        return getattr(self._jsonschema, name)
-
-
-def _validate_schema_once() -> None:
-    from nbgrader.nbgraderformat import common
-
-    if not isinstance(common.jsonschema, _CompiledSchema):
-        common.jsonschema = _CompiledSchema()
-
-
-MAX_CELLS = 2000          # the release notebooks have about 30 cells
-MAX_OUTPUTS = 20000
-
-
-def _too_costly(path: str) -> tuple[str, str] | None:
-    """(English, French) when a notebook has more cells or outputs than nbgrader can sanitize in
-    this process at a bounded cost: it takes about a millisecond per cell, without any limit, so
-    250 000 empty cells (a 20 MB file) would hold the class for minutes. Unreadable JSON is left
-    to nbgrader, which says so."""
-    try:
-        with open(path, "rb") as f:
-            nb = json.loads(f.read())
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(nb, dict):
-        return None
-    cells = nb.get("cells")
-    if not isinstance(cells, list):   # nbformat 3
-        cells = [c for w in nb.get("worksheets") or [] if isinstance(w, dict) for c in w.get("cells") or []]
-    outputs = sum(len(c.get("outputs") or []) for c in cells
-                  if isinstance(c, dict) and isinstance(c.get("outputs") or [], list))
-    if len(cells) > MAX_CELLS:
-        return (f"{len(cells)} cells (at most {MAX_CELLS})", f"a {len(cells)} cellules (au plus {MAX_CELLS})")
-    if outputs > MAX_OUTPUTS:
-        return (f"{outputs} outputs (at most {MAX_OUTPUTS})", f"a {outputs} sorties (au plus {MAX_OUTPUTS})")
-    return None
-
-
-def _own_folder(folder: str) -> bool:
-    """The submission folder is a real folder under submitted/<student>/, not a link elsewhere."""
-    real = os.path.realpath(folder)
-    return real == os.path.join(os.path.realpath(os.path.dirname(os.path.dirname(folder))),
-                                os.path.basename(os.path.dirname(folder)), os.path.basename(folder))
-
-
-def _not_regular(folder: str) -> list[str]:
-    """Every entry of the submission that is not a regular file (symbolic links included)."""
-    out = []
-    for dirname, dirnames, filenames in os.walk(folder):
-        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirname, d))]:
-            path = os.path.join(dirname, name)
-            if not stat.S_ISREG(os.lstat(path).st_mode):
-                out.append(path)
-    return out
 
 
 def make_converter(course_dir: str, assignment: str, student: str | None = None) -> KitAutograde:
@@ -379,7 +241,8 @@ def make_converter(course_dir: str, assignment: str, student: str | None = None)
         argv.append(f"--student={student}")
     from sqlalchemy.exc import SAWarning
 
-    _validate_schema_once()
+    internals.check_versions()
+    validate_schema_once()
 
     warnings.filterwarnings("ignore", category=SAWarning)   # nbgrader's own init_assignment triggers them
     app = AutogradeApp()

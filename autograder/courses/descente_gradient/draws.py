@@ -122,4 +122,5 @@ def draw(step_name: str, seed: int | None = None, n_scenarios: int = 3) -> dict:
     else:
         scenarios = _scenarios(step_name, rng, n_scenarios)
         probes = _function_probes(rng)
-    return {"step": step_name, "scenarios": [dict(step.canonical)] + scenarios, "probes": probes}
+    return {"assignment": step.assignment, "step": step_name, "scenarios": [dict(step.canonical)] + scenarios,
+            "probes": probes}

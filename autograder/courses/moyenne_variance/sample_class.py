@@ -1,0 +1,120 @@
+"""A small sample class for `moyenne_variance`: the right answer, a correct variant, each known
+mistake the tests hold the graders to, results typed in by hand, and an untouched release.
+
+Each student is the release notebooks with their solution cells filled with the instructor's
+solution (from source/), then, for a mistake, one piece of it replaced.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .course import ASSIGNMENT, STEPS
+
+_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+
+
+@dataclass(frozen=True)
+class Edit:
+    step: str        # "etape1" or "etape2"
+    grade_id: str    # the solution cell to edit
+    old: str         # a piece of the instructor's solution
+    new: str
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    edits: tuple[Edit, ...] = ()
+    fails: dict[str, set[str]] = field(default_factory=dict)   # step -> the checks that must fail
+    causes: dict[tuple[str, str], str] = field(default_factory=dict)   # (step, check) -> cause code
+    untouched: bool = False    # hands in the release as it is
+
+
+STUDENTS = [
+    Student("anna_juste"),
+    Student("basile_variantes", edits=(
+        Edit("etape1", "moyenne", "return x.sum() / len(x)", "return np.mean(x)"),
+        Edit("etape1", "variance", "return ((x - moyenne(x)) ** 2).sum() / len(x)",
+             "m = moyenne(x)\n    return np.mean((x - m) ** 2)"),
+        Edit("etape2", "normaliser", "return (x - x.mean()) / x.std(correction=0)",
+             "centre = x - x.mean()\n    return centre / torch.sqrt((centre ** 2).mean())"),
+    )),
+    Student("camille_n_moins_1", edits=(
+        Edit("etape1", "variance", "return ((x - moyenne(x)) ** 2).sum() / len(x)", "return np.var(x, ddof=1)"),
+        Edit("etape2", "normaliser", "x.std(correction=0)", "x.std()"),
+    ), fails={"etape1": {"test_variance", "test_resultats"}, "etape2": {"test_normaliser", "test_resultat"}},
+        causes={("etape1", "test_variance"): "variance_n_moins_1", ("etape1", "test_resultats"): "variance_n_moins_1",
+                ("etape2", "test_normaliser"): "ecart_type_corrige", ("etape2", "test_resultat"): "ecart_type_corrige"}),
+    Student("dylan_a_la_main", edits=(
+        Edit("etape1", "resultats", "m = moyenne(x)\nv = variance(x)", "m = 5.0\nv = 4.0"),
+        Edit("etape2", "resultat", "z = normaliser(x)",
+             "z = torch.tensor([-1.5, -0.5, -0.5, -0.5, 0.0, 0.0, 1.0, 2.0])"),
+    ), fails={"etape1": {"test_resultats"}, "etape2": {"test_resultat"}},
+        causes={("etape1", "test_resultats"): "hand_typed", ("etape2", "test_resultat"): "hand_typed"}),
+    Student("eva_non_rendu", untouched=True,
+            fails={"etape1": {"test_moyenne", "test_variance", "test_resultats"},
+                   "etape2": {"test_normaliser", "test_resultat"}},
+            causes={("etape1", "test_moyenne"): "not_done", ("etape2", "test_normaliser"): "not_done"}),
+]
+
+
+def _step(name: str):
+    return next(s for s in STEPS if s.name == name)
+
+
+def _source(cell) -> str:
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src
+
+
+def solutions(root: Path, step_name: str) -> dict[str, str]:
+    """The instructor's solution cells of a step, without the BEGIN/END SOLUTION lines."""
+    nb = json.loads((root / "source" / ASSIGNMENT / _step(step_name).filename).read_text(encoding="utf-8"))
+    return {c["metadata"]["nbgrader"]["grade_id"]: _MARKERS.sub("", _source(c))
+            for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+
+
+def submission(root: Path, release: Path, student: Student, step_name: str) -> dict:
+    """The notebook `student` hands in for `step_name`: the release, filled in and edited."""
+    nb = json.loads((release / _step(step_name).filename).read_text(encoding="utf-8"))
+    if student.untouched:
+        return nb
+    answers = solutions(root, step_name)
+    for edit in student.edits:
+        if edit.step == step_name:
+            assert edit.old in answers[edit.grade_id], f"{student.id}: {edit.old!r} not in {edit.grade_id}"
+            answers[edit.grade_id] = answers[edit.grade_id].replace(edit.old, edit.new)
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and meta.get("grade_id") in answers:
+            cell["source"] = answers[meta["grade_id"]]
+    return nb
+
+
+def write_class(root: Path, course_dir: Path, students=None) -> list[str]:
+    """Write submitted/<student>/moyenne_variance/*.ipynb under course_dir, from root's source/ and
+    the release of course_dir (made by `nbgrader generate_assignment`), else root's; the ids."""
+    root, course_dir = Path(root), Path(course_dir)
+    release = course_dir / "release" / ASSIGNMENT
+    release = release if release.is_dir() else root / "release" / ASSIGNMENT
+    students = STUDENTS if students is None else students
+    for student in students:
+        folder = course_dir / "submitted" / student.id / ASSIGNMENT
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        for step in STEPS:
+            nb = submission(root, release, student, step.name)
+            (folder / step.filename).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+        (folder / "timestamp.txt").write_text("2026-11-27 09:00:00.000000 UTC")
+    return [s.id for s in students]
+
+
+def expected_scores(points: dict[tuple[str, str], float]) -> dict[str, dict[tuple[str, str], float]]:
+    """Each student's expected score per (step, check), from the points of each test cell."""
+    return {s.id: {(step, check): 0.0 if check in s.fails.get(step, set()) else pts
+                   for (step, check), pts in points.items()} for s in STUDENTS}

@@ -1,0 +1,41 @@
+"""A check's message: the French text the student reads, with a short code and an English line
+for the instructor's reports. Courses build theirs with `Feedback(code, fr, en)`; the machinery's
+own (a notebook that could not be run) are below.
+"""
+from __future__ import annotations
+
+
+class Feedback(str):
+    """A French message that also knows its code and its English line."""
+
+    code: str
+    en: str
+
+    def __new__(cls, code: str, fr: str, en: str):
+        text = super().__new__(cls, fr)
+        text.code, text.en = code, en
+        return text
+
+
+def no_output(detail_fr: str, detail_en: str | None = None) -> Feedback:
+    return Feedback("no_output", f"Le notebook n'a pas pu être exécuté jusqu'au bout par le correcteur ({detail_fr}).",
+                    f"the notebook could not be run to the end ({detail_en or detail_fr})")
+
+
+GENERIC_CAUSES = {
+    "no_output": "the notebook could not be run to the end",
+    "visible_test": "a visible test of the cell fails (the hidden check passes)",
+    "error": "the check failed without a known cause",
+    "": "other (no cause recorded)",
+}
+
+
+def run_check(course, step: str, check: str, tirage: dict, observation: dict) -> str | None:
+    """None when the check passes, else its message (a `Feedback` when the cause is known)."""
+    try:
+        course.checks[step][check](tirage, observation)
+    except AssertionError as exc:
+        return exc.args[0] if exc.args else "échec"
+    except Exception as exc:  # an observation that is not what the observer writes
+        return no_output(f"observation illisible ({type(exc).__name__})")
+    return None
