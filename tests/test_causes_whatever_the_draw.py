@@ -36,7 +36,8 @@ def pool():
 
 
 def _merged(step: str, tirages: list[dict]) -> dict:
-    return {"step": step, "scenarios": tirages[0]["scenarios"][:1] + [s for t in tirages for s in t["scenarios"][1:]],
+    return {"assignment": tirages[0]["assignment"], "step": step,
+            "scenarios": tirages[0]["scenarios"][:1] + [s for t in tirages for s in t["scenarios"][1:]],
             "probes": {key: [p for t in tirages for p in t["probes"][key]] for key in tirages[0]["probes"]}}
 
 

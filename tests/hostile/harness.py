@@ -185,7 +185,7 @@ course, wall, student = sys.argv[1], float(sys.argv[2]), (sys.argv[3] or None)
 limits = Limits(wall_seconds=wall, cpu_seconds=int(wall))
 t = time.monotonic()
 report = autograde_class(course, "descente_gradient", student=student, jobs=2, limits=limits)
-print(summary(course, ASSIGNMENT, report))
+print(summary(course, "descente_gradient", report))
 print("KIT_SECONDS", time.monotonic() - t)
 """
 

@@ -83,9 +83,9 @@ def test_workers_whose_slot_cannot_start_go_on_in_sandboxes_of_their_own(monkeyp
 
     def kit_whose_slots_fail():
         kit = original()
-        zygote = kit / "autograder" / "sandbox" / "zygote.py"
-        zygote.chmod(0o644)
-        zygote.write_text(zygote.read_text().replace(
+        confine = kit / "autograder" / "sandbox" / "confine.py"
+        confine.chmod(0o644)
+        confine.write_text(confine.read_text().replace(
             "    if _libc().unshare(", "    raise OSError('unshare refused (test)')\n    if _libc().unshare("))
         return kit
 
