@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the kit needs, once: a venv in .venv with the pinned packages, and (as root on
-# Debian/Ubuntu) bubblewrap for the grader's sandbox and chromium for the browser test.
+# Debian/Ubuntu) bubblewrap for the grader's sandbox, chromium for the browser test and redis-server
+# for the grading service's job queue (its tests start their own).
 # Re-running it is cheap: nothing is reinstalled while requirements.txt is unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ fi
 
 need_apt=()
 command -v bwrap >/dev/null || need_apt+=(bubblewrap)
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -23,7 +23,6 @@ PACKAGE = Path(__file__).resolve().parents[1]            # .../autograder
 TEMPLATES = Path(__file__).resolve().parent / "gradescope"
 TEST_TOOLS = {"pytest", "playwright"}                    # the kit's test suite's, not the grader's
 EXECUTABLE = ("setup.sh", "run_autograder")
-DEFAULT_ASSIGNMENT = "descente_gradient"
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)                       # the zip's entries carry no build date
 
 
@@ -37,7 +36,7 @@ def add_subcommand(sub) -> None:
 
 def cmd_gradescope_bundle(args) -> int:
     output = Path(args.output).resolve()
-    names = build_bundle(output, Path(args.course_dir).resolve(), getattr(args, "assignment", DEFAULT_ASSIGNMENT))
+    names = build_bundle(output, Path(args.course_dir).resolve(), args.assignment)
     print(f"{output}: {len(names)} files; upload it as the autograder of a Gradescope programming assignment "
           "(docs/gradescope.md)")
     return 0
@@ -73,7 +72,7 @@ def _kit_revision() -> str | None:
     return proc.stdout.strip() or None if proc.returncode == 0 else None
 
 
-def bundle_contents(course_dir: Path, assignment: str = DEFAULT_ASSIGNMENT) -> dict[str, bytes]:
+def bundle_contents(course_dir: Path, assignment: str) -> dict[str, bytes]:
     """Every file of the zip, by its path inside it."""
     from ..course import load
 
@@ -120,7 +119,7 @@ def course_template(course_dir: Path, assignment: str) -> dict[str, bytes]:
     return files
 
 
-def build_bundle(output: Path, course_dir: Path, assignment: str = DEFAULT_ASSIGNMENT) -> list[str]:
+def build_bundle(output: Path, course_dir: Path, assignment: str) -> list[str]:
     """Write the zip (files at its root, never under a folder); returns the names inside."""
     files = bundle_contents(course_dir, assignment)
     output.parent.mkdir(parents=True, exist_ok=True)

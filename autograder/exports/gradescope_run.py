@@ -63,7 +63,9 @@ def bundled_assignment() -> str:
     try:
         return json.loads((COURSE_DIR / "bundle.json").read_text(encoding="utf-8"))["assignment"]
     except (OSError, ValueError, KeyError, TypeError):
-        return os.environ.get("KIT_ASSIGNMENT", "descente_gradient")
+        from ..courses import DEFAULT
+
+        return os.environ.get("KIT_ASSIGNMENT", DEFAULT)
 
 
 # --- the submission -----------------------------------------------------------------------

@@ -10,7 +10,7 @@ import os
 def add_service_commands(sub) -> None:
     """The `serve` and `worker` subcommands, on the command line's subparsers."""
     p = sub.add_parser("serve", help="grade submissions as nbgrader submit brings them; release their feedback")
-    p.add_argument("assignment", help="the assignment id, e.g. descente_gradient")
+    p.add_argument("assignment", help="the assignment id (a package of autograder/courses/)")
     p.add_argument("--queue", default=None, metavar="redis://HOST:PORT/N",
                    help="put the notebooks on this Redis job queue for `worker` processes (default: grade here)")
     p.add_argument("--jobs", type=int, default=2, help="sandboxed workers in this process (without --queue)")

@@ -1,0 +1,126 @@
+"""nbgrader's feedback for one submission, its notebooks converted at once in a few warm processes.
+
+Each process holds nbgrader's `GenerateFeedback` converter (what `nbgrader generate_feedback`
+runs: autograded/ -> feedback/<student>/<assignment>/<notebook>.html with nbgrader's feedback
+template, and the submission's timestamp.txt and secret beside them, which release_feedback
+reads), with two changes that keep what is written the same:
+
+- its HTML exporter is built once per process (nbgrader builds one per run, and compiling
+  nbconvert's templates costs about as much as converting a notebook);
+- a notebook is converted on its own (`--notebook`), several of a submission at once, so the
+  files nbgrader copies beside the pages are written under a temporary name and renamed.
+
+serve clears the student's feedback folder first, as `--force` does for a whole assignment.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+_CONVERTER = None
+
+
+def _converter_class():
+    from nbconvert.writers import FilesWriter
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.utils import find_all_files
+
+    class WarmGenerateFeedback(GenerateFeedback):
+        def start(self) -> None:
+            """BaseConverter.start with the writer and exporter of the first call kept."""
+            self.init_notebooks()
+            if getattr(self, "_warm", None) is None:
+                self.writer = FilesWriter(parent=self, config=self.config)
+                self.exporter = self.exporter_class(parent=self, config=self.config)
+                for pp in self.preprocessors:
+                    self.exporter.register_preprocessor(pp)
+                self._warm = self.exporter
+            self.exporter = self._warm
+            here = os.getcwd()
+            os.chdir(self.coursedir.root)
+            try:
+                self.convert_notebooks()
+            finally:
+                os.chdir(here)
+
+        def init_assignment(self, assignment_id: str, student_id: str) -> None:
+            """nbgrader's: the submission's other files copied beside the pages, each written
+            beside the folder under a temporary name, then renamed over (other processes
+            convert the submission's other notebooks at the same time)."""
+            source = self._format_source(assignment_id, student_id)
+            dest = self._format_dest(assignment_id, student_id)
+            for filename in find_all_files(source, self.coursedir.ignore + ["*.ipynb"]):
+                path = os.path.join(dest, os.path.relpath(filename, source))
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                temporary = os.path.join(os.path.dirname(dest), f".{os.path.basename(path)}.{os.getpid()}.tmp")
+                shutil.copy(filename, temporary)
+                os.replace(temporary, path)
+
+    return WarmGenerateFeedback
+
+
+def _start(course_dir: str, assignment: str) -> None:
+    """In each feedback process: nbgrader's app configuration (the course's nbgrader_config.py)
+    and the converter, its templates compiled."""
+    global _CONVERTER
+    from nbgrader.apps import GenerateFeedbackApp
+
+    app = GenerateFeedbackApp()
+    app.initialize([assignment, "--force", f"--CourseDirectory.root={course_dir}"])
+    app.log_level = logging.ERROR   # nbconvert warns on each page about images without alternative text
+    app.coursedir.assignment_id = assignment
+    _CONVERTER = _converter_class()(coursedir=app.coursedir, parent=app)
+    _CONVERTER.force = True
+    exporter = _CONVERTER.exporter_class(parent=_CONVERTER, config=_CONVERTER.config)
+    release = sorted(Path(app.coursedir.format_path(app.coursedir.release_directory, ".", assignment)).glob("*.ipynb"))
+    if release:   # a first page, not written: nbconvert's templates, filters and highlighter warmed up
+        try:          # (it stops where the template wants the grades GetGrades would have read)
+            exporter.from_filename(str(release[0]), resources={"nbgrader": {
+                "notebook": release[0].stem, "score": 0, "max_score": 0, "late_penalty": 0}})
+        except Exception:  # noqa: BLE001
+            pass
+    _CONVERTER._warm = exporter
+    for pp in _CONVERTER.preprocessors:
+        exporter.register_preprocessor(pp)
+    from nbconvert.writers import FilesWriter
+
+    _CONVERTER.writer = FilesWriter(parent=_CONVERTER, config=_CONVERTER.config)
+
+
+def _convert(student: str, notebook: str) -> str:
+    """`nbgrader generate_feedback ASSIGNMENT --student S --notebook N --force`: the page's path."""
+    coursedir = _CONVERTER.coursedir
+    coursedir.student_id, coursedir.notebook_id = student, notebook
+    _CONVERTER.start()
+    path = os.path.join(_CONVERTER._format_dest(coursedir.assignment_id, student), notebook + ".html")
+    if not os.path.isfile(path):
+        raise RuntimeError(f"nbgrader wrote no feedback for {student}/{notebook}")
+    return path
+
+
+class FeedbackPool:
+    def __init__(self, course_dir: Path, assignment: str, processes: int):
+        self.course_dir, self.assignment = Path(course_dir), assignment
+        # spawn: serve has threads (the watcher, the pipeline); a forked child would inherit their locks
+        self.executor = ProcessPoolExecutor(max_workers=max(1, processes),
+                                            mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_start, initargs=(str(course_dir), assignment))
+        self.warm = [self.executor.submit(os.getpid) for _ in range(max(1, processes))]
+
+    def clear(self, student: str) -> None:
+        """Before a submission's first page: its feedback folder emptied, as nbgrader's --force does."""
+        dest = self.course_dir / "feedback" / student / self.assignment
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+
+    def page(self, student: str, notebook: str) -> Future:
+        """One notebook's page, in one of the processes."""
+        return self.executor.submit(_convert, student, notebook)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,45 @@
+"""Wake the service when `nbgrader submit` writes into the exchange's inbound folder.
+
+watchdog's observer (inotify on Linux) watches the inbound folder itself, not recursively:
+`nbgrader submit` creates the entry `student+assignment+timestamp+random`, copies the notebooks
+into it, writes timestamp.txt and the submission's secret, then changes the entry's mode; each
+of those is an event on the entry seen from the inbound folder. The service looks at the entry
+after each event and grades it once it is complete (see exchange.CourseExchange.ready).
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+
+class _Entries(FileSystemEventHandler):
+    def __init__(self, inbound: str, on_entry: Callable[[str], None]):
+        self.inbound, self.on_entry = inbound, on_entry
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        for path in (event.src_path, getattr(event, "dest_path", "")):
+            path = os.fsdecode(path) if path else ""
+            if not path:
+                continue
+            rel = os.path.relpath(path, self.inbound)
+            if rel != "." and not rel.startswith(".."):
+                self.on_entry(rel.split(os.sep)[0])
+
+
+class InboundWatcher:
+    """`on_entry(name)` (from watchdog's thread) for each event on an entry of `inbound`."""
+
+    def __init__(self, inbound: str, on_entry: Callable[[str], None]):
+        self.observer = Observer()
+        self.observer.daemon = True
+        self.observer.schedule(_Entries(str(inbound), on_entry), str(inbound), recursive=False)
+
+    def start(self) -> None:
+        self.observer.start()
+
+    def stop(self) -> None:
+        self.observer.stop()
+        self.observer.join(timeout=5)

@@ -1,0 +1,329 @@
+"""`python -m bench.service --students 50`: a deadline rush on `python -m autograder serve`.
+
+For each configuration (the embedded default; `serve --queue` with one, then two Redis workers
+of one sandbox slot each), on a fresh course whose nbgrader exchange is a temporary folder:
+
+1. start the service (and redis-server, the workers), wait until it is ready, grade one
+   warm-up submission (start-up excluded from every figure: the sandbox is warm);
+2. idle latency: single submissions, one at a time;
+3. the rush: K students (the course's sample students in turn, right and wrong) submit the
+   whole assignment within `--spread` seconds.
+
+Students submit with nbgrader's own `ExchangeSubmit` in this process (what `nbgrader submit`
+runs, without its 6 s of imports per student). Latency: from the call to submit to the moment
+the feedback of every notebook of the submission is in the exchange, under the name
+`nbgrader fetch_feedback` looks for. Printed: p50 and p95 latency, throughput, and the ratio of
+the rush's time (first submit to last feedback) to the compute floor: the CPU time of the
+student code's own runs (the observer's replays of the same notebooks, in a warm process, one
+torch thread), divided by the cores of the machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.course import load
+from autograder.courses import DEFAULT
+from autograder.nbgrader_cli import ROOT, nbgrader
+
+VENV_BIN = str(Path(sys.executable).parent)
+
+
+def course_id() -> str:
+    for line in (ROOT / "nbgrader_config.py").read_text().splitlines():
+        if line.startswith("c.CourseDirectory.course_id"):
+            return line.split("=", 1)[1].strip().strip("\"'")
+    raise SystemExit("no course id in nbgrader_config.py")
+
+
+def make_course(where: Path, assignment: str) -> tuple[Path, Path]:
+    course, exchange = where / "course", where / "exchange"
+    course.mkdir(parents=True)
+    exchange.mkdir()
+    exchange.chmod(0o777)
+    shutil.copytree(ROOT / "source", course / "source")
+    config = (ROOT / "nbgrader_config.py").read_text()
+    (course / "nbgrader_config.py").write_text(config + f"\nc.Exchange.root = {str(exchange)!r}\n")
+    nbgrader("generate_assignment", assignment, "--force", root=course)
+    nbgrader("release_assignment", assignment, "--force", root=course)
+    return course, exchange
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Proc:
+    def __init__(self, args: list[str], cwd: Path, log: Path, env: dict | None = None):
+        self.log_path, self._log = log, open(log, "w")
+        env = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""), PYTHONUNBUFFERED="1",
+                   **(env or {}))
+        self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def wait_for(self, text: str, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log_path.read_text(errors="replace"):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{text!r} not seen:\n{self.log_path.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        self._log.close()
+
+
+class Students:
+    """Students who submit with nbgrader's ExchangeSubmit, in this process."""
+
+    def __init__(self, work: Path, exchange: Path, assignment: str):
+        from nbgrader.utils import notebook_hash
+
+        self.work, self.exchange, self.assignment, self.hash = work / "homes", exchange, assignment, notebook_hash
+        self.feedback = exchange / course_id() / "feedback"
+
+    def prepare(self, student: str, notebooks: dict[str, dict]) -> None:
+        folder = self.work / student / self.assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, nb in notebooks.items():
+            (folder / name).write_text(json.dumps(nb), encoding="utf-8")
+
+    def submit(self, student: str) -> tuple[float, list[Path]]:
+        """(time of the call, the feedback files `fetch_feedback` will look for)."""
+        from nbgrader.auth import Authenticator
+        from nbgrader.coursedir import CourseDirectory
+        from nbgrader.exchange.default import ExchangeSubmit
+        from traitlets.config import Config
+
+        config = Config()
+        config.Exchange.root = str(self.exchange)
+        config.Exchange.assignment_dir = str(self.work / student)
+        config.Exchange.cache = str(self.work / student / ".cache")
+        config.CourseDirectory.course_id = course_id()
+        config.CourseDirectory.student_id = student
+        config.CourseDirectory.assignment_id = self.assignment
+        coursedir = CourseDirectory(config=config)
+        submit = ExchangeSubmit(coursedir=coursedir, authenticator=Authenticator(config=config), config=config)
+        start = time.monotonic()
+        submit.start()
+        entry = self.exchange / course_id() / "inbound" / submit.assignment_filename
+        secret = (entry / "submission_secret.txt").read_text()
+        names = [p.stem for p in entry.glob("*.ipynb")]
+        return start, [self.feedback / f"{self.hash(secret=secret, notebook_id=n)}.html" for n in names]
+
+
+def wait_all(pending: dict[str, tuple[float, list[Path]]], timeout: float) -> dict[str, tuple[float, float]]:
+    """{student: (submitted, feedback out)} once each submission's feedback files all exist
+    (looked at every 10 ms)."""
+    pending = dict(pending)
+    out: dict[str, tuple[float, float]] = {}
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        for student, (start, files) in list(pending.items()):
+            if all(f.exists() for f in files):
+                out[student] = (start, time.monotonic())
+                del pending[student]
+        time.sleep(0.01)
+    if pending:
+        raise SystemExit(f"no feedback after {timeout} s for {sorted(pending)[:5]}...")
+    return out
+
+
+def tree_cpu(roots: list[int]) -> float:
+    """CPU seconds (user + system) of these processes and all their descendants, the reaped ones
+    included (a reaped child's time is in its parent's cutime/cstime)."""
+    parent, times = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(entry)] = int(fields[1])
+        times[int(entry)] = sum(int(x) for x in fields[11:15])   # utime stime cutime cstime
+    wanted, todo = set(), list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid in wanted:
+            continue
+        wanted.add(pid)
+        todo += [child for child, ppid in parent.items() if ppid == pid]
+    return sum(times.get(pid, 0) for pid in wanted) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def compute_floor(course: Path, assignment: str, students: list[str]) -> float:
+    """CPU seconds of the observer's replays of these students' notebooks, in this warm process."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import torch
+
+    from autograder.grader.autograde import sandbox_cells
+
+    torch.set_num_threads(1)
+    spec = load(assignment)
+    total = 0.0
+    for warm in (True, False):
+        for student in students[:1] if warm else students:
+            for path in sorted((course / "submitted" / student / assignment).glob("*.ipynb")):
+                step = spec.step_of(path.name).name
+                cells, _ = sandbox_cells(json.loads(path.read_text(encoding="utf-8")))
+                tirage = spec.draw(step)
+                start = time.process_time()
+                spec.observe(step, cells, tirage)
+                if not warm:
+                    total += time.process_time() - start
+    return total
+
+
+def run_mode(mode: str, args, work: Path, sample, assignment: str) -> dict:
+    work.mkdir(parents=True)
+    course, exchange = make_course(work, assignment)
+    students = Students(work, exchange, assignment)
+    procs: list[Proc] = []
+    redis = None
+    env = {"KIT_SERVE_TRACE": "1"} if args.trace else {}
+    try:
+        if mode == "embedded":
+            serve = Proc([sys.executable, "-m", "autograder", "serve", assignment, "--jobs", str(args.jobs)], course,
+                         work / "serve.log", env)
+        else:
+            port = free_port()
+            redis = subprocess.Popen([shutil.which("redis-server") or "/usr/bin/redis-server", "--bind", "127.0.0.1",
+                                      "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(work)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            url = f"redis://127.0.0.1:{port}/0"
+            serve = Proc([sys.executable, "-m", "autograder", "serve", assignment, "--queue", url], course,
+                         work / "serve.log", env)
+            for i in range(int(mode[-1])):
+                procs.append(Proc([sys.executable, "-m", "autograder", "worker", "--queue", url, "--jobs", "1"], work,
+                                  work / f"worker{i}.log"))
+        procs.append(serve)
+        serve.wait_for("serving ")
+        for worker in procs[:-1]:
+            worker.wait_for(" ready: warm sandbox")
+        pool = sample.STUDENTS
+        steps = load(assignment).steps.items()
+        notebooks = {s.id: {step.filename: sample.submission(ROOT, s, name) for name, step in steps} for s in pool}
+
+        for i in range(2):                       # warm-up: nbgrader's converter, first HTML page
+            students.prepare(f"warmup{i}", notebooks[pool[i].id])
+            wait_all({f"warmup{i}": students.submit(f"warmup{i}")}, 120)
+
+        idle = []
+        for i in range(args.idle):
+            student = f"idle{i:02d}"
+            students.prepare(student, notebooks[pool[i % len(pool)].id])
+            (begin, end), = wait_all({student: students.submit(student)}, 120).values()
+            idle.append(end - begin)
+            time.sleep(0.5)
+
+        rush = [f"{pool[i % len(pool)].id}_{i:03d}" for i in range(args.students)]
+        for i, student in enumerate(rush):
+            students.prepare(student, notebooks[pool[i % len(pool)].id])
+        load_before = os.getloadavg()[0]
+        serve_pid, worker_pids = serve.proc.pid, [w.proc.pid for w in procs[:-1]]
+        cpu_before = (tree_cpu([serve_pid]), tree_cpu(worker_pids) if worker_pids else 0.0)
+        pending = {}
+        first = time.monotonic()
+        for i, student in enumerate(rush):
+            delay = first + args.spread * i / max(1, len(rush) - 1) - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            pending[student] = students.submit(student)
+        submitted = time.monotonic() - first
+        times = wait_all(pending, 60 + 30 * args.students)
+        cpu = (tree_cpu([serve_pid]) - cpu_before[0], (tree_cpu(worker_pids) if worker_pids else 0.0) - cpu_before[1])
+        return {"cpu": cpu, "mode": mode, "idle": idle, "latencies": [end - begin for begin, end in times.values()],
+                "span": max(end for _, end in times.values()) - first, "submitted_in": submitted,
+                "rush": rush, "course": course, "load": load_before}
+    finally:
+        for proc in reversed(procs):
+            proc.stop()
+        if redis is not None:
+            redis.terminate()
+            redis.wait()
+
+
+MODES = {"embedded": "embedded (serve --jobs {jobs})", "redis1": "Redis, 1 worker (1 slot)",
+         "redis2": "Redis, 2 workers (1 slot each)"}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.service", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=50, help="K students in the rush (default 50)")
+    parser.add_argument("--spread", type=float, default=3.0, help="seconds over which the K submit (default 3)")
+    parser.add_argument("--idle", type=int, default=5, help="single submissions on the idle service (default 5)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="serve's sandbox slots, embedded")
+    parser.add_argument("--modes", default="embedded,redis1,redis2", help="which configurations, in order")
+    parser.add_argument("--assignment", default=DEFAULT)
+    parser.add_argument("--keep", default=None, help="keep the work folder here")
+    parser.add_argument("--trace", action="store_true", help="serve prints its phase timings into serve.log")
+    args = parser.parse_args(argv)
+
+    try:
+        sample = load(args.assignment).part("sample_class")
+    except ModuleNotFoundError:
+        raise SystemExit(f"the course {args.assignment} has no sample class to submit") from None
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-service-"))
+    cores = os.cpu_count() or 1
+    steps = len(load(args.assignment).steps)
+    print(f"deadline rush: {args.students} students x {steps} notebooks submitted within {args.spread:g} s; "
+          f"{cores} cores", flush=True)
+    results = []
+    for mode in args.modes.split(","):
+        result = run_mode(mode, args, work / mode, sample, args.assignment)
+        results.append(result)
+        lat, idle = result["latencies"], result["idle"]
+        floor = compute_floor(result["course"], args.assignment, result["rush"]) / cores
+        result["floor"] = floor
+        print(f"\n{MODES[mode].format(jobs=args.jobs)}   (load average before the rush {result['load']:.1f})")
+        print(f"  idle, one submission:  p50 {statistics.median(idle):5.2f} s   p95 {percentile(idle, 95):5.2f} s   "
+              f"max {max(idle):5.2f} s   ({len(idle)} submissions, one at a time)")
+        print(f"  rush latency:          p50 {statistics.median(lat):5.2f} s   p95 {percentile(lat, 95):5.2f} s   "
+              f"max {max(lat):5.2f} s   (submitted within {result['submitted_in']:.1f} s)")
+        print(f"  rush throughput:       {len(lat) / result['span']:5.2f} submissions/s, "
+              f"{len(lat) * steps / result['span']:5.2f} notebooks/s   (all graded {result['span']:.1f} s after "
+              "the first submit)")
+        print(f"  compute floor:         {floor:5.1f} s   (student code's CPU time in a warm process, / {cores} cores)")
+        print(f"  service / floor:       {result['span'] / floor:5.2f}x", flush=True)
+        serve_cpu, workers_cpu = result["cpu"]
+        where = "serve's process tree: itself, its sandbox, its feedback processes" if mode == "embedded" else \
+            f"serve and its feedback processes {serve_cpu:.1f} s, workers and their sandboxes {workers_cpu:.1f} s"
+        print(f"  CPU used in the rush:  {serve_cpu + workers_cpu:5.1f} s   ({where}); "
+              f"{(serve_cpu + workers_cpu) / (floor * cores):4.2f}x the floor's {floor * cores:.1f} s of CPU")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""What the service tests share: a course root with a real nbgrader exchange in a temporary
+folder, students who run the real `nbgrader fetch_assignment`, `submit` and `fetch_feedback`
+commands from homes of their own, and `python -m autograder serve` / `worker` processes that
+are always stopped."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from autograder.course import load
+from autograder.courses import DEFAULT
+from autograder.nbgrader_cli import ROOT, nbgrader
+
+ASSIGNMENT = DEFAULT
+VENV_BIN = str(Path(sys.executable).parent)
+
+
+def course_id() -> str:
+    """The course id of this repo's nbgrader_config.py (the exchange's folder is named after it)."""
+    for line in (ROOT / "nbgrader_config.py").read_text().splitlines():
+        if line.startswith("c.CourseDirectory.course_id"):
+            return line.split("=", 1)[1].strip().strip("\"'")
+    raise AssertionError("no course id in nbgrader_config.py")
+
+
+def make_course_with_exchange(where: Path, release: bool = True) -> Path:
+    """A course root (this repo's source/ and nbgrader_config.py, assignment generated) whose
+    nbgrader exchange is `where/exchange`, the assignment released into it."""
+    course, exchange = where / "course", where / "exchange"
+    course.mkdir(parents=True)
+    exchange.mkdir()
+    exchange.chmod(0o777)
+    shutil.copytree(ROOT / "source", course / "source")
+    config = (ROOT / "nbgrader_config.py").read_text()
+    (course / "nbgrader_config.py").write_text(config + f"\nc.Exchange.root = {str(exchange)!r}\n")
+    nbgrader("generate_assignment", ASSIGNMENT, "--force", root=course)
+    if release:
+        nbgrader("release_assignment", ASSIGNMENT, "--force", root=course)
+    return course
+
+
+def notebooks_of(sample_student: str) -> dict[str, dict]:
+    """{file name: notebook} of one of the course's sample students (right answers, mistakes)."""
+    sample = load(ASSIGNMENT).part("sample_class")
+    student = next(s for s in sample.STUDENTS if s.id == sample_student)
+    return {step.filename: sample.submission(ROOT, student, name) for name, step in load(ASSIGNMENT).steps.items()}
+
+
+class Student:
+    """A student with a home of their own (nbgrader's cache is there) and $USER set; nbgrader
+    0.9.6 names the submitter from the OS account (`pwd`), not $USER, so `--student` is passed
+    too (every test process runs as the same OS user)."""
+
+    def __init__(self, name: str, where: Path, exchange: Path):
+        self.name, self.home = name, where / "homes" / name
+        self.home.mkdir(parents=True)
+        (self.home / "nbgrader_config.py").write_text(
+            f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n"
+            f"c.CourseDirectory.course_id = {course_id()!r}\n")
+
+    def env(self) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "NBGRADER"))}
+        env.update(HOME=str(self.home), USER=self.name, LOGNAME=self.name,
+                   PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
+        return env
+
+    def nbgrader(self, *args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "nbgrader", *args, f"--student={self.name}"], cwd=self.home,
+                              env=self.env(), capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"nbgrader {' '.join(args)} as {self.name} failed:\n{done.stdout}\n{done.stderr}"
+        return done.stdout + done.stderr
+
+    @property
+    def folder(self) -> Path:
+        return self.home / ASSIGNMENT
+
+    def fetch(self) -> None:
+        self.nbgrader("fetch_assignment", ASSIGNMENT)
+        assert sorted(p.name for p in self.folder.glob("*.ipynb")) == sorted(notebooks_of_names())
+
+    def fill(self, notebooks: dict[str, dict]) -> None:
+        for name, nb in notebooks.items():
+            (self.folder / name).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+
+    def submit(self) -> None:
+        self.nbgrader("submit", ASSIGNMENT)
+
+    def fetch_feedback(self) -> dict[str, list[Path]]:
+        """{timestamp: feedback html files} after `nbgrader fetch_feedback`."""
+        self.nbgrader("fetch_feedback", ASSIGNMENT)
+        out: dict[str, list[Path]] = {}
+        for path in sorted((self.folder / "feedback").glob("*/*.html")):
+            out.setdefault(path.parent.name, []).append(path)
+        return out
+
+
+def notebooks_of_names() -> list[str]:
+    return [step.filename for step in load(ASSIGNMENT).steps.values()]
+
+
+def in_parallel(*calls) -> None:
+    """Run the calls at once (each nbgrader command spends seconds importing); re-raise the first error."""
+    errors: list[BaseException] = []
+
+    def run(call):
+        try:
+            call()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Process:
+    """A `python -m autograder ...` process whose output is kept (a file) and read as it grows."""
+
+    def __init__(self, args: list[str], cwd: Path, log: Path):
+        self.log_path = log
+        self._log = open(log, "w")
+        env = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""), PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder", *args], cwd=cwd, env=env,
+                                     stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    @property
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float = 120, count: int = 1) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = self.output
+            if out.count(text) >= count:
+                return out
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the process ended (exit {self.proc.returncode}) before {text!r}:\n{out}")
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} not seen ({count}x) in {timeout} s:\n{self.output}")
+
+    def interrupt(self, timeout: float = 60) -> int:
+        """SIGINT, as Ctrl-C sends it; the exit code."""
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        """Whatever state it is in: SIGINT, then SIGKILL of its whole process group."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        self._log.close()
+
+
+def graded_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("graded ")]
