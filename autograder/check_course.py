@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import Course, CourseError, Step, load, read_data_cells
+from .observe.cells import source_text
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(?P<hidden>.*?)### END HIDDEN TESTS\n?", re.DOTALL)
 FRENCH = re.compile(r"[éèêàùçôî]|\b(le|la|les|doit|est|ton|ta|tes|pas|une?|des|du|au|avec|après)\b", re.IGNORECASE)
@@ -37,10 +38,6 @@ class Problem:
 def _cells(nb: dict) -> dict[str, dict]:
     return {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb.get("cells", [])
             if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
-
-
-def _source(cell: dict) -> str:
-    return "".join(cell.get("source", ""))
 
 
 def hidden_call(step: Step, grade_id: str) -> str:
@@ -74,7 +71,7 @@ def _check_test_cell(course: Course, step: Step, where: str, cell: dict, grade_i
                                        "'Autograder tests'"))
     if not float(meta.get("points") or 0) > 0:
         problems.append(Problem(where, "has no points: give it its points in Create Assignment"))
-    source = _source(cell)
+    source = source_text(cell)
     hidden = HIDDEN.search(source)
     if hidden is None or hidden["hidden"].strip() != hidden_call(step, grade_id).strip():
         problems.append(Problem(where, "its hidden part must be exactly:\n### BEGIN HIDDEN TESTS\n"
@@ -155,7 +152,7 @@ def _check_release(name: str, cells: dict[str, dict], release: Path) -> list[Pro
             problems.append(Problem(f"{name}, cell {grade_id!r}", f"not in release/: {regenerate}"))
         elif meta.get("points") != other["metadata"]["nbgrader"].get("points"):
             problems.append(Problem(f"{name}, cell {grade_id!r}", f"release/ has other points: {regenerate}"))
-        elif meta.get("locked") and not meta.get("grade") and _source(cell) != _source(other):
+        elif meta.get("locked") and not meta.get("grade") and source_text(cell) != source_text(other):
             problems.append(Problem(f"{name}, cell {grade_id!r}", f"release/ has another text: {regenerate}"))
     return problems
 

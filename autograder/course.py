@@ -87,7 +87,9 @@ def read_data_cells(step: Step, notebook_path: Path) -> dict:
         nb = json.loads(notebook_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CourseError(f"{notebook_path}: cannot read the notebook ({exc})") from None
-    sources = {c["metadata"].get("nbgrader", {}).get("grade_id"): "".join(c["source"]) for c in nb.get("cells", [])}
+    from .observe.cells import source_text
+
+    sources = {c["metadata"].get("nbgrader", {}).get("grade_id"): source_text(c) for c in nb.get("cells", [])}
     values: dict = {}
     for grade_id, template in step.data_cells.items():
         if grade_id not in sources:

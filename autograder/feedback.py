@@ -22,6 +22,19 @@ def no_output(detail_fr: str, detail_en: str | None = None) -> Feedback:
                     f"the notebook could not be run to the end ({detail_en or detail_fr})")
 
 
+# Messages every course's checks can use (a course's MESSAGES extends them).
+COMMON_MESSAGES = {
+    # code: (French for the student, English for the instructor)
+    "not_done": (
+        "La cellule `{cell}` lève encore `NotImplementedError` : remplace `raise NotImplementedError()` "
+        "par ton code.",
+        "cell {cell} still raises NotImplementedError (not attempted)"),
+    "missing": (
+        "`{name}` n'est pas défini après l'exécution du notebook : vérifie que la cellule `{cell}` le définit "
+        "et ne lève pas d'erreur.",
+        "{name} is not defined after the notebook ran"),
+}
+
 GENERIC_CAUSES = {
     "no_output": "the notebook could not be run to the end",
     "visible_test": "a visible test of the cell fails (the hidden check passes)",

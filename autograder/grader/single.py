@@ -26,11 +26,6 @@ def _nbgrader(cell: dict) -> dict:
     return (meta or {}).get("nbgrader") or {} if isinstance(meta, dict) else {}
 
 
-def _source_text(cell: dict) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else str(src)
-
-
 def restore_locked_cells(student_nb: dict, source_nb: dict) -> dict:
     """The student's notebook with every locked cell (data, tests) as the source writes it, and
     any deleted test cell put back after its predecessor."""

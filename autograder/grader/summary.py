@@ -6,15 +6,8 @@ from pathlib import Path
 
 from ..course import load
 from ..reports.table import format_table, read_scores
+from ..text import printable
 from .autograde import ClassReport
-
-
-def printable(text: str, limit: int = 400) -> str:
-    """One line of plain text: a student's exception message or folder name must neither drive
-    the terminal (escape sequences) nor start a line of its own."""
-    out = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}"
-                  for c in str(text))
-    return out if len(out) <= limit else out[:limit] + "..."
 
 
 def summary(course_dir, assignment: str, report: ClassReport) -> str:

@@ -21,9 +21,13 @@ class Cell:
         return cls(source=str(d["source"]), grade_id=d.get("grade_id"), role=str(d.get("role", "student")))
 
 
-def _source(cell: dict) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else str(src)
+def joined(text) -> str:
+    """A notebook's multi-line string (a list of lines, or one string) as one string."""
+    return "".join(text) if isinstance(text, list) else str(text or "")
+
+
+def source_text(cell: dict) -> str:
+    return joined(cell.get("source", ""))
 
 
 def cells_from_notebook(nb: dict) -> list[Cell]:
@@ -41,5 +45,5 @@ def cells_from_notebook(nb: dict) -> list[Cell]:
             role = "locked"
         else:
             role = "student"
-        cells.append(Cell(source=_source(cell), grade_id=meta.get("grade_id"), role=role))
+        cells.append(Cell(source=source_text(cell), grade_id=meta.get("grade_id"), role=role))
     return cells

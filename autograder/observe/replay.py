@@ -147,3 +147,13 @@ def call(fn: Callable, *args) -> dict:
     if caught:
         out["warnings"] = caught[:5]
     return out
+
+
+def missing(name: str) -> dict:
+    """What calling an undefined name gives, in `call`'s shape."""
+    return {"error": {"type": "NameError", "message": f"name '{name}' is not defined"}}
+
+
+def call_named(ns: dict, name: str, *args) -> dict:
+    """The notebook's function `name` called on `args`: {"value": ...} or {"error": ...}."""
+    return call(ns[name], *args) if callable(ns.get(name)) else missing(name)

@@ -15,6 +15,7 @@ from pathlib import Path
 from .. import records
 from ..course import Step, load
 from ..grader.decide import VISIBLE_TEST
+from ..observe.cells import joined
 from .table import read_scores
 
 
@@ -48,10 +49,6 @@ class NotebookOutcome:
         return sum(c.max_score for c in self.checks)
 
 
-def _text(source) -> str:
-    return "".join(source) if isinstance(source, list) else str(source or "")
-
-
 def shown_messages(notebook: dict) -> dict[str, str]:
     """{grade_id: what the failing test cell printed}: its error, or what it wrote on stderr."""
     messages = {}
@@ -67,7 +64,7 @@ def shown_messages(notebook: dict) -> dict[str, str]:
                     f"{name}: {value}" if value else name
                 break
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
-                messages[meta["grade_id"]] = _text(output.get("text")).strip()
+                messages[meta["grade_id"]] = joined(output.get("text")).strip()
                 break
     return messages
 

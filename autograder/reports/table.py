@@ -4,6 +4,7 @@ from __future__ import annotations
 from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import Course
+from ..text import printable
 
 
 def read_scores(db_url: str, assignment: str) -> dict[str, dict[tuple[str, str], tuple[float, float]]]:
@@ -22,11 +23,6 @@ def read_scores(db_url: str, assignment: str) -> dict[str, dict[tuple[str, str],
     return scores
 
 
-def _printable(text: str) -> str:
-    """Student ids are folder names: show control characters escaped, never raw."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def format_table(scores: dict[str, dict[tuple[str, str], tuple[float, float]]], course: Course) -> str:
     """A plain-text table: one line per student, points per notebook, total, failing checks."""
     notebooks = [s.notebook for s in course.steps.values()]
@@ -42,7 +38,7 @@ def format_table(scores: dict[str, dict[tuple[str, str], tuple[float, float]]], 
         total = sum(v[0] for v in cells.values())
         most = sum(v[1] for v in cells.values())
         failed = [f"{n.split('_')[0]}:{g}" for (n, g), (got, mx) in sorted(cells.items()) if got < mx]
-        rows.append([_printable(student)] + per_nb + [f"{total:g}/{most:g}", " ".join(failed) or "-"])
+        rows.append([printable(student, 200)] + per_nb + [f"{total:g}/{most:g}", " ".join(failed) or "-"])
     widths = [max(len(str(r[i])) for r in rows + [heads]) for i in range(len(heads) - 1)]
     lines = []
     for row in [heads] + rows:

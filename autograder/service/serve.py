@@ -20,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+from ..text import printable
 from .exchange import CourseExchange, seconds_since
 
 STOP = "__stop__"
@@ -32,10 +33,6 @@ def trace(what: str, since: float) -> float:
     if TRACE:
         print(f"trace {what} {now - since:.3f}", file=sys.stderr, flush=True)
     return now
-
-
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in str(text))[:120]
 
 
 class Service:
@@ -183,18 +180,18 @@ class Service:
             exchange.release_feedback(student)
             trace("release", t)
         except Exception as exc:  # noqa: BLE001  (one student's failure must not stop the service)
-            self.say(f"{_printable(student)}: graded, but the feedback could not be released "
-                     f"({type(exc).__name__}: {_printable(exc)})")
+            self.say(f"{printable(student, 120)}: graded, but the feedback could not be released "
+                     f"({type(exc).__name__}: {printable(exc, 120)})")
             return
         self.graded_count += 1
         score, total = grading.score(student)
         failed = [f"{g.notebook}:{d.grade_id}" for g in done.graded for d in g.decisions if not d.passed]
         problems = [f"{s.notebook}: {s.reason}" for s in done.skipped]
-        self.say(f"graded {_printable(student):<24} {score:g}/{total:g}  "
+        self.say(f"graded {printable(student, 120):<24} {score:g}/{total:g}  "
                  f"{seconds_since(done.record):6.2f} s after submit"
                  f"  submitted {done.record['timestamp']:%Y-%m-%d %H:%M:%S}"
                  + (f"  failed: {' '.join(failed[:6])}{' ...' if len(failed) > 6 else ''}" if failed else "")
-                 + (f"  ({_printable('; '.join(problems))})" if problems else ""))
+                 + (f"  ({printable('; '.join(problems), 120)})" if problems else ""))
 
 
 def course_root(course_dir_option: str) -> Path:

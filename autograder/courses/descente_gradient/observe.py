@@ -6,7 +6,7 @@ import sys
 
 from autograder.observe.cells import Cell
 from autograder.observe.plain import plain
-from autograder.observe.replay import call, replay
+from autograder.observe.replay import call, call_named, missing, replay
 
 MAX_HISTORY = 5000
 
@@ -112,7 +112,7 @@ def _run_scenarios(step, cells, tirage, snapshot):
 def _probe_with_w(ns: dict, w_value, fn_name: str, *args) -> dict:
     """Call ns[fn_name] with the global `w` set to `w_value` for the time of the call."""
     if not callable(ns.get(fn_name)):
-        return {"error": {"type": "NameError", "message": f"name '{fn_name}' is not defined"}}
+        return missing(fn_name)
     saved = ns.get("w")
     ns["w"] = w_value
     try:
@@ -121,12 +121,6 @@ def _probe_with_w(ns: dict, w_value, fn_name: str, *args) -> dict:
         ns["w"] = saved
 
 
-def _missing(name: str) -> dict:
-    return {"error": {"type": "NameError", "message": f"name '{name}' is not defined"}}
-
-
-def _call_named(ns: dict, name: str, *args) -> dict:
-    return call(ns[name], *args) if callable(ns.get(name)) else _missing(name)
 
 
 def observe_etape1(step, cells, tirage):
@@ -136,8 +130,8 @@ def observe_etape1(step, cells, tirage):
     ns, probes = runs[0].namespace, tirage["probes"]
     arr = lambda v: np.array(v, dtype=np.float64)  # noqa: E731
     out["avant"] = [_probe_with_w(ns, p["w"], "avant", arr(p["x"])) for p in probes["avant"]]
-    out["regret"] = [_call_named(ns, "regret", arr(p["y"]), arr(p["y_pred"])) for p in probes["regret"]]
-    out["gradient"] = [_call_named(ns, "gradient", arr(p["x"]), arr(p["y"]), arr(p["y_pred"]))
+    out["regret"] = [call_named(ns, "regret", arr(p["y"]), arr(p["y_pred"])) for p in probes["regret"]]
+    out["gradient"] = [call_named(ns, "gradient", arr(p["x"]), arr(p["y"]), arr(p["y_pred"]))
                        for p in probes["gradient"]]
     return out
 
@@ -151,7 +145,7 @@ def _torch_function_probes(ns, probes, names):
         out["avant"] = [_probe_with_w(ns, torch.tensor(float(p["w"]), requires_grad=True), "avant", t(p["x"]))
                         for p in probes["avant"]]
     if "regret" in names:
-        out["regret"] = [_call_named(ns, "regret", t(p["y"]), t(p["y_pred"])) for p in probes["regret"]]
+        out["regret"] = [call_named(ns, "regret", t(p["y"]), t(p["y_pred"])) for p in probes["regret"]]
     return out
 
 
@@ -173,7 +167,7 @@ def _probe_class(ns: dict, probe: dict) -> dict:
 
     cls = ns.get("LinearRegression")
     if not isinstance(cls, type):
-        return _missing("LinearRegression")
+        return missing("LinearRegression")
     out: dict = {"is_module": issubclass(cls, _original("Module")),
                  "defines_forward": getattr(cls, "forward", None) is not _original("forward"),
                  "defines_avant": callable(getattr(cls, "avant", None))}

@@ -8,14 +8,13 @@ says which checks each student must fail, and is what the tests hold the graders
 from __future__ import annotations
 
 import json
-import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import sample_classes
+
 from .course import ASSIGNMENT, STEPS
 
-_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 
 
 @dataclass(frozen=True)
@@ -106,16 +105,9 @@ EXPECTED_CAUSES = {
 }
 
 
-def _source(cell) -> str:
-    src = cell["source"]
-    return "".join(src) if isinstance(src, list) else src
-
-
 def solutions(root: Path, step_name: str) -> dict[str, str]:
     """The instructor's solution cells of a step, without the BEGIN/END SOLUTION lines."""
-    nb = json.loads((root / "source" / ASSIGNMENT / STEPS[step_name].filename).read_text(encoding="utf-8"))
-    return {c["metadata"]["nbgrader"]["grade_id"]: _MARKERS.sub("", _source(c))
-            for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    return sample_classes.solutions(root / "source" / ASSIGNMENT / STEPS[step_name].filename)
 
 
 def submission(root: Path, student: Student, step_name: str) -> dict:
@@ -128,29 +120,15 @@ def submission(root: Path, student: Student, step_name: str) -> dict:
         if edit.notebook == step_name:
             assert edit.old in answers[edit.grade_id], f"{student.id}: {edit.old!r} not in {edit.grade_id}"
             answers[edit.grade_id] = answers[edit.grade_id].replace(edit.old, edit.new)
-    for cell in nb["cells"]:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution") and grade_id in answers:
-            cell["source"] = answers[grade_id]
-    return nb
+    return sample_classes.filled_in(nb, answers)
 
 
 def write_class(root: Path, course_dir: Path, students=None) -> list[str]:
     """Write submitted/<student>/descente_gradient/*.ipynb under course_dir; returns the ids."""
-    students = STUDENTS if students is None else students
-    for student in students:
-        folder = course_dir / "submitted" / student.id / ASSIGNMENT
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        for name, step in STEPS.items():
-            nb = submission(root, student, name)
-            (folder / step.filename).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
-        (folder / "timestamp.txt").write_text("2026-11-27 09:00:00.000000 UTC")
-    return [s.id for s in students]
+    return sample_classes.write_submissions(course_dir, ASSIGNMENT, STUDENTS if students is None else students,
+                                            STEPS.values(), lambda student, name: submission(root, student, name))
 
 
 def expected_scores(points: dict[tuple[str, str], float]) -> dict[str, dict[tuple[str, str], float]]:
     """Each student's expected score per (step, check), from the points of each test cell."""
-    return {s.id: {(step, check): 0.0 if check in s.fails.get(step, set()) else pts
-                   for (step, check), pts in points.items()} for s in STUDENTS}
+    return sample_classes.expected_scores(STUDENTS, points)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from autograder.feedback import Feedback
+from autograder.feedback import COMMON_MESSAGES, Feedback
 
 from . import reference
 
@@ -17,15 +17,8 @@ RTOL_NUMPY, ATOL_NUMPY = 1e-5, 1e-8     # step 1: float64 data
 RTOL_TORCH, ATOL_TORCH = 1e-3, 1e-4     # step 2: float32 tensors
 
 MESSAGES = {
+    **COMMON_MESSAGES,
     # code: (French for the student, English for the instructor)
-    "not_done": (
-        "La cellule `{cell}` lève encore `NotImplementedError` : remplace `raise NotImplementedError()` "
-        "par ton code.",
-        "cell {cell} still raises NotImplementedError (not attempted)"),
-    "missing": (
-        "`{name}` n'est pas défini : la cellule `{cell}` doit le définir (exécute les cellules au-dessus, "
-        "sans erreur).",
-        "{name} is not defined after the notebook ran"),
     "error": (
         "{what} lève une erreur : {type}: {message}",
         "{what} raises {type}: {message}"),

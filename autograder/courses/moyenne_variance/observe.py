@@ -6,18 +6,11 @@ numpy, torch, `autograder.observe` and `.course` only. Nothing here decides a gr
 from __future__ import annotations
 
 from autograder.observe.plain import plain
-from autograder.observe.replay import call, replay
+from autograder.observe.replay import call_named, replay
 
 RESULTS = {"etape1": ("resultats", ("m", "v")), "etape2": ("resultat", ("z", "x"))}
 
 
-def _missing(name: str) -> dict:
-    return {"error": {"type": "NameError", "message": f"name '{name}' is not defined"}}
-
-
-def _call_named(ns: dict, name: str, *args) -> dict:
-    """The student's function `name` called on `args`: {"value": ...} or {"error": ...}."""
-    return call(ns[name], *args) if callable(ns.get(name)) else _missing(name)
 
 
 def _results_snapshot(names):
@@ -42,10 +35,10 @@ def observe_etape1(step, cells, tirage) -> dict:
     runs, out = _runs(step, cells, tirage)
     ns, probes = runs[0].namespace, tirage["probes"]
     arr = lambda v: np.array(v, dtype=np.float64)  # noqa: E731  (a fresh array per call)
-    out["moyenne"] = [_call_named(ns, "moyenne", arr(p["x"])) for p in probes["moyenne"]]
-    out["variance"] = [_call_named(ns, "variance", arr(p["x"])) for p in probes["variance"]]
+    out["moyenne"] = [call_named(ns, "moyenne", arr(p["x"])) for p in probes["moyenne"]]
+    out["variance"] = [call_named(ns, "variance", arr(p["x"])) for p in probes["variance"]]
     # the student's own mean of the same inputs: a variance wrong only through it says so
-    out["moyenne_de_variance"] = [_call_named(ns, "moyenne", arr(p["x"])) for p in probes["variance"]]
+    out["moyenne_de_variance"] = [call_named(ns, "moyenne", arr(p["x"])) for p in probes["variance"]]
     return out
 
 
@@ -54,7 +47,7 @@ def observe_etape2(step, cells, tirage) -> dict:
 
     runs, out = _runs(step, cells, tirage)
     ns, probes = runs[0].namespace, tirage["probes"]
-    out["normaliser"] = [_call_named(ns, "normaliser", torch.tensor(p["x"], dtype=torch.float32))
+    out["normaliser"] = [call_named(ns, "normaliser", torch.tensor(p["x"], dtype=torch.float32))
                          for p in probes["normaliser"]]
     return out
 

@@ -7,14 +7,13 @@ solution (from source/), then, for a mistake, one piece of it replaced.
 from __future__ import annotations
 
 import json
-import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import sample_classes
+
 from .course import ASSIGNMENT, STEPS
 
-_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 
 
 @dataclass(frozen=True)
@@ -66,16 +65,9 @@ def _step(name: str):
     return next(s for s in STEPS if s.name == name)
 
 
-def _source(cell) -> str:
-    src = cell["source"]
-    return "".join(src) if isinstance(src, list) else src
-
-
 def solutions(root: Path, step_name: str) -> dict[str, str]:
     """The instructor's solution cells of a step, without the BEGIN/END SOLUTION lines."""
-    nb = json.loads((root / "source" / ASSIGNMENT / _step(step_name).filename).read_text(encoding="utf-8"))
-    return {c["metadata"]["nbgrader"]["grade_id"]: _MARKERS.sub("", _source(c))
-            for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    return sample_classes.solutions(root / "source" / ASSIGNMENT / _step(step_name).filename)
 
 
 def submission(root: Path, release: Path, student: Student, step_name: str) -> dict:
@@ -88,11 +80,7 @@ def submission(root: Path, release: Path, student: Student, step_name: str) -> d
         if edit.step == step_name:
             assert edit.old in answers[edit.grade_id], f"{student.id}: {edit.old!r} not in {edit.grade_id}"
             answers[edit.grade_id] = answers[edit.grade_id].replace(edit.old, edit.new)
-    for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution") and meta.get("grade_id") in answers:
-            cell["source"] = answers[meta["grade_id"]]
-    return nb
+    return sample_classes.filled_in(nb, answers)
 
 
 def write_class(root: Path, course_dir: Path, students=None) -> list[str]:
@@ -101,20 +89,10 @@ def write_class(root: Path, course_dir: Path, students=None) -> list[str]:
     root, course_dir = Path(root), Path(course_dir)
     release = course_dir / "release" / ASSIGNMENT
     release = release if release.is_dir() else root / "release" / ASSIGNMENT
-    students = STUDENTS if students is None else students
-    for student in students:
-        folder = course_dir / "submitted" / student.id / ASSIGNMENT
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        for step in STEPS:
-            nb = submission(root, release, student, step.name)
-            (folder / step.filename).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
-        (folder / "timestamp.txt").write_text("2026-11-27 09:00:00.000000 UTC")
-    return [s.id for s in students]
+    return sample_classes.write_submissions(course_dir, ASSIGNMENT, STUDENTS if students is None else students,
+                                            STEPS, lambda student, name: submission(root, release, student, name))
 
 
 def expected_scores(points: dict[tuple[str, str], float]) -> dict[str, dict[tuple[str, str], float]]:
     """Each student's expected score per (step, check), from the points of each test cell."""
-    return {s.id: {(step, check): 0.0 if check in s.fails.get(step, set()) else pts
-                   for (step, check), pts in points.items()} for s in STUDENTS}
+    return sample_classes.expected_scores(STUDENTS, points)

@@ -5,18 +5,11 @@ short code and an English line for the instructor's reports.
 """
 from __future__ import annotations
 
-from autograder.feedback import Feedback
+from autograder.feedback import COMMON_MESSAGES, Feedback
 
 MESSAGES = {
+    **COMMON_MESSAGES,
     # code: (French for the student, English for the instructor)
-    "not_done": (
-        "La cellule `{cell}` lève encore `NotImplementedError` : remplace `raise NotImplementedError()` "
-        "par ton code.",
-        "cell {cell} still raises NotImplementedError (not attempted)"),
-    "missing": (
-        "`{name}` n'est pas défini après l'exécution du notebook : vérifie que la cellule `{cell}` le définit "
-        "et ne lève pas d'erreur.",
-        "{name} is not defined after the notebook ran"),
     "error": (
         "La cellule `{cell}` lève une erreur : {type}: {message}",
         "cell {cell} raises {type}: {message}"),
