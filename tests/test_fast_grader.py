@@ -204,9 +204,9 @@ def test_grade_writes_gradescope_results(tmp_path, student, lost):
     data = json.loads(results.read_text(encoding="utf-8"))
     points = source_points(step)
     assert data["score"] == sum(p for g, p in points.items() if g not in lost)
-    assert {t["name"].split(" / ")[-1] for t in data["tests"]} == set(points)
+    assert {t["name"].split(": ")[-1] for t in data["tests"]} == set(points)
     for test in data["tests"]:
-        gid = test["name"].split(" / ")[-1]
+        gid = test["name"].split(": ")[-1]
         assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility"}
         assert test["max_score"] == points[gid]
         assert test["status"] == ("failed" if gid in lost else "passed")

@@ -40,17 +40,17 @@ import zipfile
 from pathlib import Path
 
 from ..course import Step, load
+from ..grader import single as grader_single
 from ..grader.single import test_points
 from ..reports.gradescope import results_json
 from ..sandbox import Limits
 from ..sandbox.pool import bwrap_path
 
 MODES = ("bwrap", "runuser", "none")
-STUDENT = "etudiant"                                   # the student's id in the private course
+STUDENT = grader_single.STUDENT                        # the student's id in the private course
 MAX_NOTEBOOK_BYTES = 256 * 1024**2
 SKIPPED_DIRS = {"__MACOSX", ".ipynb_checkpoints"}
 COURSE_DIR = Path(__file__).resolve().parents[2]       # /autograder/source: the bundled course
-TEMPLATE = ("nbgrader_config.py", "gradebook.db")      # with source/<assignment>/ and release/<assignment>/
 
 
 def say(text: str = "") -> None:
@@ -205,22 +205,7 @@ def isolation_line(mode: str, user: str, limits: Limits, tried: list[str], root:
 
 def private_course(assignment: str, notebooks: dict[str, bytes]) -> Path:
     """A copy of the bundled course with the student's notebooks under submitted/ (root only)."""
-    course = Path(tempfile.mkdtemp(prefix="kit-gradescope-"))       # 0700
-    for name in TEMPLATE:
-        if (COURSE_DIR / name).is_file():
-            shutil.copy(COURSE_DIR / name, course / name)
-    for part in ("source", "release"):
-        if (COURSE_DIR / part / assignment).is_dir():
-            shutil.copytree(COURSE_DIR / part / assignment, course / part / assignment)
-    if not (course / "gradebook.db").is_file() or not (course / "release" / assignment).is_dir():
-        from ..nbgrader_cli import nbgrader   # a bundle without its gradebook: make it (slower)
-
-        nbgrader("generate_assignment", assignment, "--force", root=course)
-    folder = course / "submitted" / STUDENT / assignment
-    folder.mkdir(parents=True)
-    for name, data in notebooks.items():
-        (folder / name).write_bytes(data)
-    return course
+    return grader_single.private_course(COURSE_DIR, assignment, notebooks, STUDENT)
 
 
 def _zeros(step: Step, message: str) -> list[dict]:

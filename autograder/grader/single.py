@@ -1,46 +1,32 @@
 """`python -m autograder grade NOTEBOOK.ipynb --results results.json`: one notebook, graded by the
-kit (sandboxed observation, decisions here), written in Gradescope's format.
+kit's class grader exactly as `python -m autograder autograde` grades a student (nbgrader's
+sanitize pass, the sandbox, the hidden checks), in a throw-away copy of the course; written in
+Gradescope's format. The Gradescope bundle grades a submission the same way (`grade_alone`).
 
-Locked and test cells are put back from the source notebook, as nbgrader's OverwriteCells does,
-and the points of each test cell are the source's. Exit 0 whenever grading ran, whatever the
-score; 2 when the grader itself could not run (no source notebook, no sandbox).
+Exit 0 whenever grading ran, whatever the score; 2 when the grader itself could not run (no
+source notebook, no sandbox, a file that is no notebook of the course).
 """
 from __future__ import annotations
 
+import io
 import json
 import os
+import shutil
 import stat
 import sys
+import tempfile
 from pathlib import Path
 
 from ..course import Course, available, load
-from ..observe.replay import HIDDEN_MARK
 from ..reports.gradescope import write_results
-from ..sandbox import SandboxPool
-from .autograde import decide_answer, sandbox_cells
-from .decide import failure_decisions
+
+STUDENT = "etudiant"                                        # the student's id in the throw-away course
+COURSE_FILES = ("nbgrader_config.py", "gradebook.db")       # with source/<assignment>/ and release/<assignment>/
 
 
 def _nbgrader(cell: dict) -> dict:
     meta = cell.get("metadata") if isinstance(cell, dict) else None
     return (meta or {}).get("nbgrader") or {} if isinstance(meta, dict) else {}
-
-
-def restore_locked_cells(student_nb: dict, source_nb: dict) -> dict:
-    """The student's notebook with every locked cell (data, tests) as the source writes it, and
-    any deleted test cell put back after its predecessor."""
-    locked = {_nbgrader(c).get("grade_id"): c for c in source_nb["cells"] if _nbgrader(c).get("locked")}
-    cells = []
-    for cell in student_nb.get("cells", []):
-        if not isinstance(cell, dict):
-            continue
-        gid = _nbgrader(cell).get("grade_id")
-        cells.append(json.loads(json.dumps(locked[gid])) if gid in locked else cell)
-    present = {_nbgrader(c).get("grade_id") for c in cells}
-    for gid, cell in locked.items():
-        if gid not in present and _nbgrader(cell).get("grade"):
-            cells.append(json.loads(json.dumps(cell)))
-    return {**student_nb, "cells": cells}
 
 
 def test_points(source_nb: dict) -> dict[str, float]:
@@ -65,44 +51,64 @@ def _step_of(path: Path, nb: dict, assignment: str | None) -> tuple[Course, str]
     raise KeyError(f"{path.name} is not a notebook of " + (assignment or " or ".join(available())))
 
 
-def grade_checks(notebook: Path, course_dir: Path, pool: SandboxPool | None = None,
-                 assignment: str | None = None) -> list[dict]:
+def private_course(course_dir: Path, assignment: str, notebooks: dict[str, bytes], student: str = STUDENT) -> Path:
+    """A copy of the course (its nbgrader_config.py, gradebook, source/ and release/ of the
+    assignment), readable by its owner only, with `notebooks` ({file name: bytes}) handed in by
+    `student` under submitted/."""
+    course = Path(tempfile.mkdtemp(prefix="kit-grade-"))       # 0700
+    for name in COURSE_FILES:
+        if (Path(course_dir) / name).is_file():
+            shutil.copy(Path(course_dir) / name, course / name)
+    for part in ("source", "release"):
+        if (Path(course_dir) / part / assignment).is_dir():
+            shutil.copytree(Path(course_dir) / part / assignment, course / part / assignment)
+    if not (course / "gradebook.db").is_file() or not (course / "release" / assignment).is_dir():
+        from ..nbgrader_cli import nbgrader   # a course not generated yet: nbgrader makes its gradebook
+
+        nbgrader("generate_assignment", assignment, "--force", root=course)
+    folder = course / "submitted" / student / assignment
+    folder.mkdir(parents=True)
+    for name, data in notebooks.items():
+        (folder / name).write_bytes(data)
+    return course
+
+
+def grade_alone(course_dir: Path, assignment: str, notebooks: dict[str, bytes], student: str = STUDENT, limits=None):
+    """({step: Gradescope's tests of that notebook}, the class grader's report) for one student's
+    `notebooks`, graded by `autograde_class` in a private copy of the course, read back as
+    `export-gradescope` reads a graded class."""
+    from ..reports.gradescope_export import notebook_checks
+    from ..reports.outcomes import class_outcomes
+    from .autograde import autograde_class
+
+    course = private_course(course_dir, assignment, notebooks, student)
+    try:
+        report = autograde_class(course, assignment, student=student, jobs=1, limits=limits, stream=io.StringIO())
+        outcomes = class_outcomes(course, assignment, [student])[student]
+        return {o.step.name: notebook_checks(o) for o in outcomes if o.checks}, report
+    finally:
+        shutil.rmtree(course, ignore_errors=True)
+
+
+def grade_checks(notebook: Path, course_dir: Path, assignment: str | None = None) -> list[dict]:
     """The graded checks of one notebook (Gradescope's tests, in the source's order)."""
-    nb = {"cells": []}
+    data, nb = None, {"cells": []}
     if stat.S_ISREG(os.lstat(notebook).st_mode):   # not a symbolic link (to source/?) nor a named pipe
+        data = notebook.read_bytes()
         try:
-            nb = json.loads(notebook.read_text(encoding="utf-8", errors="replace"))
-            if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-                raise ValueError("not a notebook")
+            nb = json.loads(data.decode("utf-8", errors="replace"))
+            nb = nb if isinstance(nb, dict) and isinstance(nb.get("cells"), list) else {"cells": []}
         except (ValueError, RecursionError):
-            nb = {"cells": []}
+            pass
     course, step = _step_of(notebook, nb, assignment)
-    source_nb = json.loads((course_dir / "source" / course.name / course.steps[step].filename).read_text(encoding="utf-8"))
-    points = test_points(source_nb)
-    if not nb["cells"]:
-        decisions = failure_decisions(step, list(points), f"le fichier rendu {notebook.name} n'est pas un "
-                                      "notebook lisible (un fichier .ipynb enregistré par Jupyter)",
-                                      "unreadable notebook")
-    else:
-        cells, grade_ids = sandbox_cells(restore_locked_cells(nb, source_nb))
-        assert all(HIDDEN_MARK not in c.source for c in cells)
-        tirage = course.draw(step)
-        own = pool is None
-        pool = pool or SandboxPool(jobs=1)
-        try:
-            answer = pool.run(step, cells, tirage)
-        finally:
-            if own:
-                pool.close()
-        decisions, _ = decide_answer(step, [g for g in grade_ids if g in points], tirage, answer)
-    by_id = {d.grade_id: d for d in decisions}
-    checks = []
-    for gid, pts in points.items():
-        d = by_id.get(gid)
-        passed = d is not None and d.passed
-        checks.append({"name": f"{course.steps[step].notebook} / {gid}", "score": pts if passed else 0.0, "max_score": pts,
-                       "output": "Réussi." if passed else (d.message if d else "Cellule de test absente.")})
-    return checks
+    filename = course.steps[step].filename
+    checks, _ = grade_alone(course_dir, course.name, {filename: data} if data is not None else {})
+    if step in checks:
+        return checks[step]
+    source_nb = json.loads((Path(course_dir) / "source" / course.name / filename).read_text(encoding="utf-8"))
+    return [{"name": f"{step}: {gid}", "score": 0.0, "max_score": pts,
+             "output": f"Le fichier rendu {notebook.name} n'a pas pu être lu (lien symbolique, tube…)."}
+            for gid, pts in test_points(source_nb).items()]
 
 
 def grade_notebook(notebook: Path, results: Path, course_dir: Path, assignment: str | None = None) -> int:
