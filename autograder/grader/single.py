@@ -102,9 +102,10 @@ def grade_checks(notebook: Path, course_dir: Path, assignment: str | None = None
             pass
     course, step = _step_of(notebook, nb, assignment)
     filename = course.steps[step].filename
-    checks, _ = grade_alone(course_dir, course.name, {filename: data} if data is not None else {})
-    if step in checks:
-        return checks[step]
+    if data is not None:   # else nothing is read: every test scores 0, and the student is told why
+        checks, _ = grade_alone(course_dir, course.name, {filename: data})
+        if step in checks:
+            return checks[step]
     source_nb = json.loads((Path(course_dir) / "source" / course.name / filename).read_text(encoding="utf-8"))
     return [{"name": f"{step}: {gid}", "score": 0.0, "max_score": pts,
              "output": f"Le fichier rendu {notebook.name} n'a pas pu être lu (lien symbolique, tube…)."}
