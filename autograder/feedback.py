@@ -33,6 +33,12 @@ COMMON_MESSAGES = {
         "`{name}` n'est pas défini après l'exécution du notebook : vérifie que la cellule `{cell}` le définit "
         "et ne lève pas d'erreur.",
         "{name} is not defined after the notebook ran"),
+    "not_a_number": (
+        "{what} doit renvoyer {expected}, mais renvoie {got}.",
+        "{what} returns {got} instead of {expected}"),
+    "wrong_value": (
+        "{what} : on attend {expected}, ton code donne {got}.",
+        "{what}: expected {expected}, got {got}"),
 }
 
 GENERIC_CAUSES = {

@@ -22,12 +22,6 @@ MESSAGES = {
     "error": (
         "{what} lève une erreur : {type}: {message}",
         "{what} raises {type}: {message}"),
-    "not_a_number": (
-        "{what} doit renvoyer {expected}, mais renvoie {got}.",
-        "{what} returns {got} instead of {expected}"),
-    "wrong_value": (
-        "{what} : on attend {expected}, ton code donne {got}.",
-        "{what}: expected {expected}, got {got}"),
     "moyenne_somme": (
         "Ta moyenne est une somme : divise la somme des valeurs par leur nombre, n = len(x).",
         "mean returns the sum (not divided by n)"),

@@ -13,12 +13,6 @@ MESSAGES = {
     "error": (
         "La cellule `{cell}` lève une erreur : {type}: {message}",
         "cell {cell} raises {type}: {message}"),
-    "not_a_number": (
-        "{what} doit renvoyer {expected}, mais renvoie {got}.",
-        "{what} returns {got} instead of {expected}"),
-    "wrong_value": (
-        "{what} : on attend {expected}, ton code donne {got}.",
-        "{what}: expected {expected}, got {got}"),
     "integer_tensor": (
         "Un tenseur d'entiers est utilisé là où il faut des flottants (par exemple `torch.tensor([5])` au lieu "
         "de `torch.tensor([5.0])` ou `dtype=torch.float32`) : {message}",
