@@ -168,3 +168,33 @@ def test_redis_down_serve_says_so_and_grades_when_it_is_back(tmp_path, redis_ser
     assert submission_scores(course) == {"bruno": expected}
     assert len(bruno.fetch_feedback()) == 1
     assert serve.interrupt() == 0, serve.output
+
+
+def test_redis_restarted_empty_serve_puts_the_lost_jobs_on_it_again(tmp_path, redis_server, processes):
+    from redis import Redis
+
+    from autograder.service.queue import job_queue
+
+    course, serve, _ = start_service(tmp_path, redis_server.url, processes, workers=0)
+    chloe = Student("chloe", tmp_path, tmp_path / "exchange")
+    chloe.fetch()
+    chloe.fill(notebooks_of(RIGHT))
+    chloe.submit()
+    queue = job_queue(Redis.from_url(redis_server.url))
+    deadline = time.monotonic() + 60
+    while queue.count < len(notebooks_of(RIGHT)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert queue.count == len(notebooks_of(RIGHT)), f"the submission's jobs never reached the queue:\n{serve.output}"
+    redis_server.stop()
+    redis_server.start()                                # the same port, empty: every job is lost
+    assert job_queue(Redis.from_url(redis_server.url)).count == 0
+    worker = Process(["worker", "--queue", redis_server.url, "--jobs", "1"], tmp_path, tmp_path / "worker.log")
+    processes.append(worker)
+    serve.wait_for("graded ", timeout=180)
+    time.sleep(2)
+    assert [line.split()[1] for line in graded_lines(serve.output)] == ["chloe"], serve.output
+    expected, _ = kit_scores(tmp_path / "ref", notebooks_of(RIGHT))
+    assert submission_scores(course) == {"chloe": expected}
+    assert [s for s, _ in gradebook_submissions(course)] == ["chloe"]
+    assert len(chloe.fetch_feedback()) == 1
+    assert serve.interrupt() == 0, serve.output
