@@ -35,3 +35,12 @@ def nbgrader_graded_class(tmp_path_factory):
     write_class(ROOT, root)
     nbgrader("autograde", "descente_gradient", "--force", "--create", root=root)
     return root, read_scores(f"sqlite:///{root / 'gradebook.db'}", ASSIGNMENT)
+
+
+@pytest.fixture
+def processes():
+    """The processes a test starts (service_support.Process: serve, workers), stopped whatever happens."""
+    started: list = []
+    yield started
+    for proc in started:
+        proc.stop()

@@ -4,8 +4,10 @@ commands from homes of their own, and `python -m autograder serve` / `worker` pr
 are always stopped."""
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -175,6 +177,15 @@ class Process:
             pass
         self.proc.wait()
         self._log.close()
+
+
+def error_in_page(page_html: str, grade_id: str) -> str:
+    """The text of the error a test cell shows in nbgrader's feedback page (not the cell's source)."""
+    start = page_html.index(f'<a name="{grade_id}"></a>')
+    end = page_html.find("<a name=", start + 1)
+    error = re.search(r'class="[^"]*output_error[^"]*">\s*<pre>(.*?)</pre>', page_html[start:end], re.S)
+    assert error, f"{grade_id} shows no error in the feedback page"
+    return html.unescape(re.sub(r"<[^>]+>", "", error.group(1))).strip()
 
 
 def graded_lines(output: str) -> list[str]:

@@ -10,7 +10,6 @@ import sqlite3
 import time
 from pathlib import Path
 
-import pytest
 
 from autograder.grader.autograde import autograde_class
 from service_support import (ASSIGNMENT, Process, Student, graded_lines, in_parallel, make_course_with_exchange,
@@ -53,13 +52,6 @@ def gradebook_submissions(course: Path) -> list[tuple]:
     with sqlite3.connect(course / "gradebook.db") as db:
         return db.execute("select student_id, timestamp from submitted_assignment").fetchall()
 
-
-@pytest.fixture
-def processes():
-    started: list[Process] = []
-    yield started
-    for proc in started:
-        proc.stop()
 
 
 def test_a_submission_is_graded_and_its_feedback_fetched(tmp_path, processes):

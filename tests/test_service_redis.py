@@ -63,13 +63,6 @@ def redis_server(tmp_path):
     server.stop()
 
 
-@pytest.fixture
-def processes():
-    started: list[Process] = []
-    yield started
-    for proc in started:
-        proc.stop()
-
 
 def start_service(tmp_path, redis_url: str, processes: list, workers: int = 2):
     course = make_course_with_exchange(tmp_path)

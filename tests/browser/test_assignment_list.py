@@ -15,7 +15,6 @@ Missing Chromium or Playwright is a failure, not a skip: CI installs both.
 """
 from __future__ import annotations
 
-import html
 import json
 import re
 import time
@@ -25,7 +24,8 @@ from autograder.courses.descente_gradient.checks.feedback import feedback
 from autograder.courses.descente_gradient.course import STEPS
 from autograder.courses.descente_gradient.sample_class import solutions
 from autograder.nbgrader_cli import ROOT
-from service_support import ASSIGNMENT, Process, Student, course_id, graded_lines, make_course_with_exchange
+from service_support import (ASSIGNMENT, Process, Student, course_id, error_in_page, graded_lines,
+                             make_course_with_exchange)
 
 from .jupyterlab_server import jupyterlab
 from .test_student_workflow import (CHROMIUM, CHROMIUM_ARGS, SEED_GRADIENT, SHOTS, TIMEOUT_MS, _accept_kernel_dialog,
@@ -86,15 +86,6 @@ def _fill_and_save(page, notebook: Path) -> None:
              if c["metadata"].get("nbgrader", {}).get("solution")}
     for grade_id, answer in answers.items():
         assert saved[grade_id].strip() == answer.strip(), f"{grade_id} not saved as typed:\n{saved[grade_id]}"
-
-
-def _error_output(page_html: str, grade_id: str) -> str:
-    """The text of the error a grade cell shows in nbgrader's feedback page (not the cell's source)."""
-    start = page_html.index(f'<a name="{grade_id}"></a>')
-    end = page_html.find("<a name=", start + 1)
-    error = re.search(r'class="[^"]*output_error[^"]*">\s*<pre>(.*?)</pre>', page_html[start:end], re.S)
-    assert error, f"{grade_id} shows no error in the feedback page"
-    return html.unescape(re.sub(r"<[^>]+>", "", error.group(1))).strip()
 
 
 def _expected_score(course: Path) -> str:
@@ -221,7 +212,7 @@ def test_fetch_submit_and_read_feedback_from_the_assignment_list(tmp_path):
         pages = sorted((folder / "feedback").glob(f"*/{NOTEBOOK_ID}.html"))
         assert len(pages) == 1, f"one feedback page of {NOTEBOOK_ID} expected: {pages}"
         page_html = pages[0].read_text(encoding="utf-8")
-        assert _error_output(page_html, "test_gradient") == SUM_MESSAGE
+        assert error_in_page(page_html, "test_gradient") == SUM_MESSAGE
         for grade_id in PASSING:
             assert re.search(rf'href="#{grade_id}">Test cell</a> \(Score: 1\.0 / 1\.0\)', page_html), grade_id
         assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
