@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_bench_prints_the_kit_time_the_floor_and_their_ratio(tmp_path):
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
-    done = subprocess.run([sys.executable, "-m", "bench.compare", "--students", "2", "--kit-only",
+    done = subprocess.run([sys.executable, "-m", "bench.compare", "--students", "2", "--kit-only", "--kit-runs", "2",
                            "--keep", str(tmp_path / "work")], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -27,5 +27,9 @@ def test_bench_prints_the_kit_time_the_floor_and_their_ratio(tmp_path):
     assert float(floor[1]) > 0.05, f"the floor must be measured, not zero:\n{out}"
     low, high = (float(kit[1]) - 0.05) / (float(floor[1]) + 0.05), (float(kit[1]) + 0.05) / (float(floor[1]) - 0.05)
     assert low - 0.005 <= float(ratio[1]) <= high + 0.005, f"the printed ratio is not kit time / floor:\n{out}"
-    graded = sorted((tmp_path / "work" / "kit" / "autograded").glob("*/descente_gradient/*.ipynb"))
-    assert len(graded) == 8, f"the kit must have graded the 8 notebooks, found {len(graded)}"
+    runs = re.findall(r"kit grader, run [12]: +([0-9.]+) s", out)
+    assert len(runs) == 2 and "(median of 2 runs)" in out, f"each of the kit's runs must be printed:\n{out}"
+    assert float(kit[1]) in {float(r) for r in runs}, f"the kit's figure must be one of its runs:\n{out}"
+    for run in ("kit-run0", "kit-run1"):
+        graded = sorted((tmp_path / "work" / run / "autograded").glob("*/descente_gradient/*.ipynb"))
+        assert len(graded) == 8, f"{run}: the kit must have graded the 8 notebooks, found {len(graded)}"

@@ -29,7 +29,10 @@ from .build import Ctx, hostile_class, new_marker, write_hostile
 from .harness import (AUTOGRADER_MARKERS, LoopbackServer, kill_survivors, make_course_with_canaries,
                       plant_neighbour_canary, run_kit_grader, student_visible_text, survivors, tree_hashes)
 
-WALL_SECONDS = 5          # per notebook, for the test (the default is 60)
+# per notebook, for the test (the default is 60): an honest step 4 (1001 torch iterations) runs in
+# about a second alone, but here it shares both cores with attacks that burn them; at 5 s it once
+# timed out while other tests ran beside the suite.
+WALL_SECONDS = 8
 RUN_TIMEOUT = 300         # the whole class; the test fails (and kills it) beyond that
 BOUND_SECONDS = 200       # what "bounded time" means for this class of ~90 notebooks
 HONEST = ["alice_juste", "chloe_gradient_somme", "david_sans_zero_grad", "hugo_avant"]
