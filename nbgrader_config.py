@@ -25,3 +25,8 @@ c.IgnorePattern.pattern = r"(?s).*(UserWarning|DeprecationWarning|FutureWarning)
 # of its cell, no window), so a student's plots are in the autograded notebook and the feedback;
 # the kit's grader runs cells with the same backend.
 os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+
+# Grading on submit (`python -m autograder serve`), docs/service.md#policies: feedback on at most
+# N submissions per student and hour; hidden checks' messages hidden until the due date.
+# c.ServicePolicy.feedback_per_hour = 3
+# c.ServicePolicy.hidden_messages_before_deadline = False

@@ -90,6 +90,31 @@ class CourseExchange:
         return bool(names) and all((self.feedback / f"{notebook_hash(secret=secret, notebook_id=n)}.html").is_file()
                                    for n in names)
 
+    def entry_notebooks(self, entry: str) -> list[str]:
+        """The notebook names (stems) of an inbound entry."""
+        return sorted(Path(p).stem for p in glob.glob(glob.escape(str(self.inbound / entry)) + "/*.ipynb"))
+
+    def release_note(self, entry: str, page: str) -> bool:
+        """`page` released as the feedback of every notebook of a complete inbound entry, under the
+        names `fetch_feedback` looks for, without collecting it (nbgrader's folders are never
+        named after it). False while the entry is incomplete (no secret yet)."""
+        from nbgrader.utils import notebook_hash
+
+        try:
+            secret = (self.inbound / entry / "submission_secret.txt").read_text()
+        except OSError:
+            return False
+        if not secret.strip():
+            return False
+        self.feedback.mkdir(parents=True, exist_ok=True)
+        for name in self.entry_notebooks(entry) or ["notebook"]:
+            target = self.feedback / f"{notebook_hash(secret=secret, notebook_id=name)}.html"
+            temporary = self.feedback / f".{target.name}.tmp"
+            temporary.write_text(page, encoding="utf-8")
+            temporary.chmod(0o644)
+            temporary.replace(target)
+        return True
+
     def collect(self, student: str) -> dict | None:
         """nbgrader collect --update for one student: the record it picked (None: nothing ready)."""
         collect = self._collect(student)

@@ -27,6 +27,26 @@ from pathlib import Path
 from ..grader.nbgrader_internals import feedback_html_exporter_class
 
 _CONVERTER = None
+_MASKED: tuple[set, str] = (set(), "")   # the page being made: the test cells whose message it hides, and the note
+
+
+def _hide_hidden_messages_class():
+    from nbconvert.preprocessors import Preprocessor
+
+    class HideHiddenMessages(Preprocessor):
+        """The policy `hidden_messages_before_deadline = False` (service/policy.py): in the page,
+        each masked test cell's error says that it failed, not the check's message."""
+
+        def preprocess_cell(self, cell, resources, index):
+            masked, note = _MASKED
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade_id") in masked:
+                for output in cell.get("outputs", []):
+                    if output.get("output_type") == "error":
+                        output["evalue"] = note
+                        output["traceback"] = [f"{output.get('ename', 'AssertionError')}: {note}"]
+            return cell, resources
+
+    return HideHiddenMessages
 
 
 def _converter_class():
@@ -92,13 +112,17 @@ def _start(course_dir: str, assignment: str) -> None:
     _CONVERTER._warm = exporter
     for pp in _CONVERTER.preprocessors:
         exporter.register_preprocessor(pp)
+    exporter.register_preprocessor(_hide_hidden_messages_class(), enabled=True)
     from nbconvert.writers import FilesWriter
 
     _CONVERTER.writer = FilesWriter(parent=_CONVERTER, config=_CONVERTER.config)
 
 
-def _convert(student: str, notebook: str) -> str:
-    """`nbgrader generate_feedback ASSIGNMENT --student S --notebook N --force`: the page's path."""
+def _convert(student: str, notebook: str, masked: set | None = None, note: str = "") -> str:
+    """`nbgrader generate_feedback ASSIGNMENT --student S --notebook N --force`: the page's path
+    (the messages of the `masked` test cells replaced by `note`)."""
+    global _MASKED
+    _MASKED = (set(masked or ()), note)
     coursedir = _CONVERTER.coursedir
     coursedir.student_id, coursedir.notebook_id = student, notebook
     _CONVERTER.start()
@@ -124,9 +148,10 @@ class FeedbackPool:
             shutil.rmtree(dest)
         dest.mkdir(parents=True)
 
-    def page(self, student: str, notebook: str) -> Future:
-        """One notebook's page, in one of the processes."""
-        return self.executor.submit(_convert, student, notebook)
+    def page(self, student: str, notebook: str, masked: set | None = None, note: str = "") -> Future:
+        """One notebook's page, in one of the processes (the `masked` test cells' messages
+        replaced by `note`)."""
+        return self.executor.submit(_convert, student, notebook, masked or set(), note)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

@@ -32,7 +32,8 @@ class Grading:
         self.course_dir, self.assignment, self.pool, self.jobs, self.wake = course_dir, assignment, pool, jobs, wake
         self.converter = self.pipeline = None
         self.in_flight: dict[str, InFlight] = {}
-        self.saved: list[tuple[str, str]] = []    # (student, notebook) saved into autograded/ since last asked
+        self.saved: list = []                     # the notebooks (`Graded`) saved into autograded/ since last asked
+        self._due: tuple[float | None] | None = None
         self._hooked: set = set()
         self.notebooks = self._assignment_notebooks()
         if any((course_dir / "submitted").glob(f"*/{assignment}")):
@@ -105,8 +106,9 @@ class Grading:
             out.append(self.in_flight.pop(student))
         return out
 
-    def take_saved(self) -> list[tuple[str, str]]:
-        """The (student, notebook) saved into autograded/ since the last call."""
+    def take_saved(self) -> list:
+        """The notebooks (`Graded`: student, notebook, decisions) saved into autograded/ since the
+        last call."""
         saved, self.saved = self.saved, []
         return saved
 
@@ -114,12 +116,23 @@ class Grading:
         for graded in self.report.graded:
             if graded.student in self.in_flight:
                 self.in_flight[graded.student].graded.append(graded)
-                self.saved.append((graded.student, graded.notebook))
+                self.saved.append(graded)
         for skipped in self.report.skipped:
             if skipped.student in self.in_flight:
                 self.in_flight[skipped.student].skipped.append(skipped)
         self.report.graded.clear()
         self.report.skipped.clear()
+
+    def duedate(self) -> float | None:
+        """The assignment's due date in the gradebook (seconds since the epoch), None without one;
+        read once (`nbgrader db assignment add --duedate` while serve runs: restart serve)."""
+        if self._due is None:
+            from datetime import timezone
+
+            with self._gradebook() as gb:
+                due = gb.find_assignment(self.assignment).duedate
+            self._due = (None if due is None else (due if due.tzinfo else due.replace(tzinfo=timezone.utc)).timestamp(),)
+        return self._due[0]
 
     def score(self, student: str) -> tuple[float, float]:
         """(score, max score) of the student's submission, from the gradebook serve writes."""

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..text import printable
 from .exchange import CourseExchange, seconds_since
+from .policy import HIDDEN_BEFORE_DEADLINE, ReleaseLog, ServicePolicy, masked_checks, plain_name
 
 STOP = "__stop__"
 WAKE = "__wake__"
@@ -43,6 +44,8 @@ class Service:
         self.todo: dict[str, None] = {}         # students to look at, in order of arrival
         self.pages: dict[str, list] = {}        # student: the futures of the pages of the submission being graded
         self.releasing: dict[str, tuple] = {}   # student: (graded submission, its pages' futures, since)
+        self.deferred: dict[str, float] = {}    # student: when their latest submission may be graded (the policy)
+        self.refused: set[str] = set()          # inbound entries refused (student id not a plain name)
         self.graded_count = 0
 
     def say(self, text: str) -> None:
@@ -71,12 +74,17 @@ class Service:
         from .grading import Grading
         from .watch import InboundWatcher
 
+        self.policy = ServicePolicy(config=exchange.app.config)
+        self.releases = ReleaseLog(self.course_dir, self.policy.limit_window_seconds)
+
         feedback = FeedbackPool(self.course_dir, self.assignment, os.cpu_count() or 2)   # starts its processes
         grading = Grading(self.course_dir, self.assignment, pool, in_flight, lambda: self.events.put(WAKE))
         watcher = InboundWatcher(str(exchange.inbound), self.events.put)
         watcher.start()                      # before the first look: nothing submitted from now on is missed
         for student, record in exchange.latest().items():
-            if not exchange.released(record, grading.notebooks):
+            if not plain_name(student):
+                self._refuse(exchange, record["filename"], student)
+            elif not exchange.released(record, grading.notebooks):
                 self.todo[student] = None
         for worker in getattr(pool, "workers", []):
             worker.ready()                   # the sandbox is warm before the first line
@@ -112,10 +120,15 @@ class Service:
     def _loop(self, exchange: CourseExchange, grading, feedback, stopping: threading.Event) -> None:
         while not stopping.is_set():
             # wait for an event (a submission's entry changed, an observation or a feedback page
-            # is done, a stop), unless a submission can be started now
-            self._take_events(exchange, block=self.todo.keys() <= self._busy(grading))
+            # is done, a stop) or a student's next slot, unless a submission can be started now
+            self._take_events(exchange, self._wait(grading))
             if stopping.is_set():
                 break
+            now = time.time()
+            for student, when in list(self.deferred.items()):
+                if when <= now:
+                    del self.deferred[student]
+                    self.todo[student] = None
             for student in list(self.todo):
                 if student in self._busy(grading):
                     continue              # looked at again once the submission in flight is out
@@ -123,6 +136,8 @@ class Service:
                 t = time.monotonic()
                 record = exchange.latest(student).get(student)
                 if record is None or not exchange.ready(record) or exchange.released(record, grading.notebooks):
+                    continue
+                if self._later(student, now):
                     continue
                 record = exchange.collect(student)
                 t = trace("collect", t)
@@ -143,33 +158,85 @@ class Service:
                     trace("feedback", since)
                     self._release(exchange, grading, done, futures)
 
+    def _wait(self, grading) -> float | None:
+        """How long to wait for an event: 0 when a submission can be started now, until the
+        earliest deferred student's slot, or for ever."""
+        if not self.todo.keys() <= self._busy(grading):
+            return 0.0
+        if self.deferred:
+            return max(0.0, min(self.deferred.values()) - time.time())
+        return None
+
+    def _later(self, student: str, now: float) -> bool:
+        """The policy's limit of feedback per hour: True (and the student deferred) when reached."""
+        limit = self.policy.feedback_per_hour
+        slot = self.releases.next_slot(student, limit, now) if limit > 0 else None
+        if slot is None:
+            return False
+        if student not in self.deferred:
+            self.say(f"{printable(student, 120)}: feedback on {limit} submission(s) in the last "
+                     f"{self.policy.limit_window_seconds / 60:g} minutes, the limit; the latest submission is graded at "
+                     f"{time.strftime('%H:%M:%S', time.localtime(slot))}")
+        self.deferred[student] = slot
+        return True
+
+    def _masked(self, grading, graded) -> set[str]:
+        """The checks whose message the page hides (the policy, before the due date)."""
+        if self.policy.hidden_messages_before_deadline:
+            return set()
+        due = grading.duedate()
+        if due is None or time.time() >= due:
+            return set()
+        return masked_checks(graded.decisions)
+
     def _pages(self, grading, feedback) -> None:
         """Each notebook's feedback page, started as soon as the notebook is saved."""
-        for student, notebook in grading.take_saved():
+        for graded in grading.take_saved():
+            student, notebook = graded.student, graded.notebook
             if not (self.course_dir / "autograded" / student / self.assignment / f"{notebook}.ipynb").is_file():
                 continue                     # nothing nbgrader can make a page of (scored 0, said in the line)
             if student not in self.pages:
                 feedback.clear(student)
                 self.pages[student] = []
-            future = feedback.page(student, notebook)
+            future = feedback.page(student, notebook, self._masked(grading, graded), HIDDEN_BEFORE_DEADLINE)
             future.add_done_callback(lambda _f: self.events.put(WAKE))
             self.pages[student].append(future)
 
-    def _take_events(self, exchange: CourseExchange, block: bool) -> None:
-        """Every event waiting; with `block`, wait for one first."""
+    def _take_events(self, exchange: CourseExchange, timeout: float | None) -> None:
+        """Every event waiting; first, wait up to `timeout` seconds (None: for ever) for one."""
         try:
-            event = self.events.get(timeout=None if block else 0.0)
+            event = self.events.get(timeout=timeout) if timeout != 0 else self.events.get_nowait()
         except queue.Empty:
             return
         while True:
             if event not in (STOP, WAKE):
                 student = exchange.student_of(event)
-                if student is not None:
+                if student is not None and not plain_name(student):
+                    self._refuse(exchange, event, student)
+                elif student is not None:
                     self.todo[student] = None
             try:
                 event = self.events.get_nowait()
             except queue.Empty:
                 return
+
+    def _refuse(self, exchange: CourseExchange, entry: str, student: str) -> None:
+        """A submission whose student id is not a plain name is not collected (nbgrader would name
+        folders after it): a French note is released as its feedback, one line on the console."""
+        if entry in self.refused:
+            return
+        import html
+
+        page = ("<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Rendu refusé</title></head>"
+                "<body><h1>Rendu refusé</h1><p>Ce rendu n'a pas été corrigé : l'identifiant d'étudiant "
+                f"« {html.escape(printable(student, 120))} » n'est pas un nom simple (lettres et chiffres sans "
+                "accent, « . », « _ », « - », « @ »). Demande à ton enseignant de vérifier ton compte, puis rends "
+                "à nouveau ton devoir.</p></body></html>\n")
+        if exchange.release_note(entry, page):
+            self.refused.add(entry)
+            self.say(f"refused {printable(entry, 160)}: the student id {printable(student, 120)!r} is not a plain "
+                     "name (letters, digits, '.', '_', '-', '@'); not collected; a French note is released as its "
+                     "feedback")
 
     def _release(self, exchange: CourseExchange, grading, done, futures) -> None:
         student = done.student
@@ -178,6 +245,7 @@ class Service:
             for future in futures:
                 future.result()
             exchange.release_feedback(student)
+            self.releases.record(student, time.time())
             trace("release", t)
         except Exception as exc:  # noqa: BLE001  (one student's failure must not stop the service)
             self.say(f"{printable(student, 120)}: graded, but the feedback could not be released "

@@ -25,7 +25,8 @@ class _Entries(FileSystemEventHandler):
             if not path:
                 continue
             rel = os.path.relpath(path, self.inbound)
-            if rel != "." and not rel.startswith(".."):
+            outside = rel == os.pardir or rel.startswith(os.pardir + os.sep)   # an entry may be named "..+..."
+            if rel != os.curdir and not outside:
                 self.on_entry(rel.split(os.sep)[0])
 
 
