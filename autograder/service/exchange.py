@@ -107,7 +107,7 @@ class CourseExchange:
         if not secret.strip():
             return False
         self.feedback.mkdir(parents=True, exist_ok=True)
-        for name in self.entry_notebooks(entry) or ["notebook"]:
+        for name in self.entry_notebooks(entry):   # no notebook: nothing fetch_feedback could look for
             target = self.feedback / f"{notebook_hash(secret=secret, notebook_id=name)}.html"
             temporary = self.feedback / f".{target.name}.tmp"
             temporary.write_text(page, encoding="utf-8")

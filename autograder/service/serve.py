@@ -12,6 +12,7 @@ ones in flight ungraded (they are graded at the next start), exits 0.
 """
 from __future__ import annotations
 
+import html
 import os
 import queue
 import signal
@@ -225,8 +226,6 @@ class Service:
         folders after it): a French note is released as its feedback, one line on the console."""
         if entry in self.refused:
             return
-        import html
-
         page = ("<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Rendu refusé</title></head>"
                 "<body><h1>Rendu refusé</h1><p>Ce rendu n'a pas été corrigé : l'identifiant d'étudiant "
                 f"« {html.escape(printable(student, 120))} » n'est pas un nom simple (lettres et chiffres sans "
