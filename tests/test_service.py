@@ -12,8 +12,8 @@ from pathlib import Path
 
 
 from autograder.grader.autograde import autograde_class
-from service_support import (ASSIGNMENT, Process, Student, graded_lines, in_parallel, make_course_with_exchange,
-                             notebooks_of)
+from service_support import (ASSIGNMENT, Process, Student, course_id, graded_lines, in_parallel,
+                             make_course_with_exchange, notebooks_of)
 
 RIGHT, WRONG = "alice_juste", "chloe_gradient_somme"   # sample students: all right; step 1's gradient summed
 
@@ -126,6 +126,48 @@ def test_restart_grades_what_arrived_while_down_and_nothing_twice(tmp_path, proc
     assert unchanged and all(p.stat().st_mtime_ns == t for p, t in unchanged.items()), "bruno graded twice"
     feedback = alice.fetch_feedback()
     assert len(feedback) == 2                          # the feedback of each of her two submissions
+
+
+def feedback_out(exchange: Path, entry: str) -> bool:
+    """The feedback of every notebook of this inbound entry is in the exchange, under the names
+    `nbgrader fetch_feedback` looks for."""
+    from nbgrader.utils import notebook_hash
+
+    folder = exchange / course_id() / "inbound" / entry
+    secret = (folder / "submission_secret.txt").read_text()
+    return all((exchange / course_id() / "feedback" / f"{notebook_hash(secret=secret, notebook_id=p.stem)}.html").is_file()
+               for p in folder.glob("*.ipynb"))
+
+
+def test_two_submissions_in_the_same_second_both_recorded_the_later_graded(tmp_path, processes):
+    course = make_course_with_exchange(tmp_path)
+    exchange = tmp_path / "exchange"
+    alice = Student("alice", tmp_path, exchange)
+    alice.fetch()
+    serve = Process(["serve", ASSIGNMENT], course, tmp_path / "serve.log")
+    processes.append(serve)
+    serve.wait_for("serving ", timeout=180)
+    inbound = exchange / course_id() / "inbound"
+    alice.submit_at_once(notebooks_of(RIGHT), notebooks_of(WRONG))
+    first, later = sorted((p.name for p in inbound.iterdir()), key=lambda entry: entry.split("+")[2])
+    stamp = {entry: entry.split("+")[2] for entry in (first, later)}
+    assert stamp[first][:19] == stamp[later][:19] and stamp[first] < stamp[later], stamp
+
+    deadline = time.monotonic() + 120
+    while not feedback_out(exchange, later):
+        assert time.monotonic() < deadline, f"no feedback for the later submission:\n{serve.output}"
+        time.sleep(0.1)
+    time.sleep(2)                                      # time enough to grade the first one again, if it would
+    assert serve.interrupt() == 0, serve.output
+
+    assert sorted(p.name for p in inbound.iterdir()) == sorted([first, later])   # both recorded
+    (student, graded_at), = gradebook_submissions(course)
+    assert student == "alice" and str(graded_at)[:26] == stamp[later][:26], (graded_at, stamp)
+    wrong_total, _ = kit_scores(tmp_path / "ref_wrong", notebooks_of(WRONG))
+    right_total, _ = kit_scores(tmp_path / "ref_right", notebooks_of(RIGHT))
+    assert submission_scores(course) == {"alice": wrong_total} and wrong_total < right_total
+    assert 1 <= len(graded_lines(serve.output)) <= 2, serve.output   # the first too, when serve saw it alone
+    assert stamp[later] in alice.fetch_feedback()
 
 
 def test_sigint_on_an_idle_service_exits_0(tmp_path, processes):
