@@ -12,7 +12,8 @@ from bs4 import BeautifulSoup
 from autograder.courses.descente_gradient.course import ASSIGNMENT
 from autograder.courses.descente_gradient.sample_class import write_class
 from autograder.grader.autograde import autograde_class
-from autograder.grader.nbgrader_internals import IMG_ALT, alt_text_added, feedback_html_exporter_class
+from autograder.grader.nbgrader_internals import (IMG_ALT, alt_text_added, feedback_html_exporter_class,
+                                                  remembered_highlight_class)
 from autograder.nbgrader_cli import ROOT, nbgrader
 from autograder.service.feedback import FeedbackPool
 from conftest import make_course
@@ -54,6 +55,20 @@ def test_alt_text_added_gives_nbconverts_page_once_parsed(name):
 def test_lab_template_cells_are_left_to_nbconverts_pass():
     html = '<div class="jp-Notebook"><div class="jp-Cell-inputWrapper"></div></div>'
     assert alt_text_added(html) is None
+
+
+def test_remembered_highlight_gives_what_nbconvert_highlights_for_each_cell():
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    cells = [("w = w - lr * grad\n", None, {}), ("%%time\nfor i in range(3):\n    print(i)\n", None, {}),
+             ("SELECT 1;\n", None, {"magics_language": "sql"}), ("SELECT 1;\n", None, {}),
+             ("x = 1\n", "python", {}), ("", None, {}), ("w = w - lr * grad\n", None, {"nbgrader": {"score": 1}})]
+    for lexer in ("ipython3", "python"):
+        remembered, theirs = remembered_highlight_class()(pygments_lexer=lexer), Highlight2HTML(pygments_lexer=lexer)
+        for _ in range(2):   # made, then remembered
+            for source, language, metadata in cells:
+                assert remembered(source, language, metadata) == theirs(source, language, metadata), \
+                    (lexer, source, language, metadata)
 
 
 def test_every_page_of_the_sample_class_is_what_nbgrader_generate_feedback_writes(tmp_path):

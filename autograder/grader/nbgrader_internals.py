@@ -174,18 +174,48 @@ def _inside_raw_text(lowered: str, position: int) -> bool:
     return False
 
 
+HIGHLIGHTED_KEPT = 4096   # code cells whose highlighted HTML a feedback process keeps
+
+
+def remembered_highlight_class():
+    """nbconvert's `Highlight2HTML` filter, whose HTML for a cell depends only on its source, the
+    language, the formatter's options and the one metadata key that nbconvert's private
+    `_pygments_highlight` reads (`magics_language`), remembering what it made: the cells every
+    student's notebook shares (the lesson's read-only and test cells) are highlighted once per
+    feedback process, not once per page (highlighting was 40 % of a page's time)."""
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    class RememberedHighlight(Highlight2HTML):
+        made: dict = {}
+
+        def __call__(self, source, language=None, metadata=None):
+            key = (self.pygments_lexer, repr(sorted(self.extra_formatter_options.items())), language,
+                   (metadata or {}).get("magics_language"), source)
+            html = self.made.get(key)
+            if html is None:
+                html = super().__call__(source, language, metadata)
+                if len(self.made) >= HIGHLIGHTED_KEPT:
+                    self.made.clear()
+                self.made[key] = html
+            return html
+
+    return RememberedHighlight
+
+
 def feedback_html_exporter_class():
     """nbconvert's HTMLExporter whose `from_notebook_node` is its own (filters registered, the
-    template rendered) followed by `alt_text_added` instead of the BeautifulSoup pass, when it can."""
+    template rendered) followed by `alt_text_added` instead of the BeautifulSoup pass, when it
+    can; its code cells highlighted by `remembered_highlight_class`."""
     from nbconvert.exporters import HTMLExporter, TemplateExporter
-    from nbconvert.filters.highlight import Highlight2HTML
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    Highlight = remembered_highlight_class()
 
     class FeedbackHTMLExporter(HTMLExporter):
         def from_notebook_node(self, nb, resources=None, **kw):
             langinfo = nb.metadata.get("language_info", {})
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            highlight_code = self.filters.get("highlight_code", Highlight(pygments_lexer=lexer, parent=self))
             resources = self._init_resources(resources)
             filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
                                                      resources=resources)
