@@ -16,6 +16,11 @@ the feedback of every notebook of the submission is in the exchange, under the n
 the rush's time (first submit to last feedback) to the compute floor: the CPU time of the
 student code's own runs (the observer's replays of the same notebooks, in a warm process, one
 torch thread), divided by the cores of the machine.
+
+Side by side, the mode `nbgrader` (last by default, about 20 minutes at K = 50): the same
+submissions with no service, graded the way nbgrader offers, the instructor running `nbgrader
+collect`, `autograde`, `generate_feedback` and `release_feedback` (the real commands) right after
+the last submit; one idle submission through the same four commands, limited to its student.
 """
 from __future__ import annotations
 
@@ -105,9 +110,16 @@ class Students:
         self.feedback = exchange / course_id() / "feedback"
 
     def prepare(self, student: str, notebooks: dict[str, dict]) -> None:
+        """The notebooks in the student's assignment folder, each answer cell ending with a
+        comment of its own: as in a real class, no two students' code is the same text."""
         folder = self.work / student / self.assignment
         folder.mkdir(parents=True, exist_ok=True)
         for name, nb in notebooks.items():
+            nb = json.loads(json.dumps(nb))
+            for cell in nb["cells"]:
+                if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+                    source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+                    cell["source"] = f"{source}\n# {student}"
             (folder / name).write_text(json.dumps(nb), encoding="utf-8")
 
     def submit(self, student: str) -> tuple[float, list[Path]]:
@@ -151,9 +163,11 @@ def wait_all(pending: dict[str, tuple[float, list[Path]]], timeout: float) -> di
     return out
 
 
-def tree_cpu(roots: list[int]) -> float:
+def tree_cpu(roots: list[int], parts: bool = False):
     """CPU seconds (user + system) of these processes and all their descendants, the reaped ones
-    included (a reaped child's time is in its parent's cutime/cstime)."""
+    included (a reaped child's time is in its parent's cutime/cstime). With `parts`, split as
+    {"serve": the roots themselves, "feedback pages": the multiprocessing children, "sandboxes":
+    the rest}."""
     parent, times = {}, {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -172,7 +186,18 @@ def tree_cpu(roots: list[int]) -> float:
             continue
         wanted.add(pid)
         todo += [child for child, ppid in parent.items() if ppid == pid]
-    return sum(times.get(pid, 0) for pid in wanted) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    if not parts:
+        return sum(times.get(pid, 0) for pid in wanted) / tick
+    out = {"serve": 0.0, "feedback pages": 0.0, "sandboxes": 0.0}
+    for pid in wanted:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            command = b""
+        part = "serve" if pid in roots else "feedback pages" if b"multiprocessing" in command else "sandboxes"
+        out[part] += times.get(pid, 0) / tick
+    return out
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -251,6 +276,7 @@ def run_mode(mode: str, args, work: Path, sample, assignment: str) -> dict:
         load_before = os.getloadavg()[0]
         serve_pid, worker_pids = serve.proc.pid, [w.proc.pid for w in procs[:-1]]
         cpu_before = (tree_cpu([serve_pid]), tree_cpu(worker_pids) if worker_pids else 0.0)
+        parts_before = tree_cpu([serve_pid], parts=True)
         pending = {}
         first = time.monotonic()
         for i, student in enumerate(rush):
@@ -261,7 +287,8 @@ def run_mode(mode: str, args, work: Path, sample, assignment: str) -> dict:
         submitted = time.monotonic() - first
         times = wait_all(pending, 60 + 30 * args.students)
         cpu = (tree_cpu([serve_pid]) - cpu_before[0], (tree_cpu(worker_pids) if worker_pids else 0.0) - cpu_before[1])
-        return {"cpu": cpu, "mode": mode, "idle": idle, "latencies": [end - begin for begin, end in times.values()],
+        parts = {part: t - parts_before[part] for part, t in tree_cpu([serve_pid], parts=True).items()}
+        return {"cpu": cpu, "parts": parts, "mode": mode, "idle": idle, "latencies": [end - begin for begin, end in times.values()],
                 "span": max(end for _, end in times.values()) - first, "submitted_in": submitted,
                 "rush": rush, "course": course, "load": load_before}
     finally:
@@ -272,8 +299,66 @@ def run_mode(mode: str, args, work: Path, sample, assignment: str) -> dict:
             redis.wait()
 
 
+NBGRADER_STEPS = ("collect", "autograde", "generate_feedback", "release_feedback")
+
+
+def nbgrader_steps(course: Path, assignment: str, student: str | None = None) -> dict[str, float]:
+    """What an instructor runs without the service, each command timed (seconds)."""
+    times = {}
+    for step in NBGRADER_STEPS:
+        start = time.monotonic()
+        nbgrader(step, assignment, *([f"--student={student}"] if student and step != "collect" else []), root=course)
+        times[step] = time.monotonic() - start
+    return times
+
+
+def run_nbgrader(args, work: Path, sample, assignment: str) -> dict:
+    """The same submissions graded the way nbgrader offers: no service; once submitted, the
+    instructor runs collect, autograde, generate_feedback and release_feedback."""
+    import resource
+
+    work.mkdir(parents=True)
+    course, exchange = make_course(work, assignment)
+    students = Students(work, exchange, assignment)
+    pool = sample.STUDENTS
+    steps = load(assignment).steps.items()
+    notebooks = {s.id: {step.filename: sample.submission(ROOT, s, name) for name, step in steps} for s in pool}
+    idle = []
+    for i in range(min(args.idle, 1)):          # about 45 s each: one is enough to compare
+        student = f"idle{i:02d}"
+        students.prepare(student, notebooks[pool[i % len(pool)].id])
+        begin, files = students.submit(student)
+        nbgrader_steps(course, assignment, student)
+        (_, end), = wait_all({student: (begin, files)}, 10).values()
+        idle.append(end - begin)
+
+    rush = [f"{pool[i % len(pool)].id}_{i:03d}" for i in range(args.students)]
+    for i, student in enumerate(rush):
+        students.prepare(student, notebooks[pool[i % len(pool)].id])
+    load_before = os.getloadavg()[0]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    pending = {}
+    first = time.monotonic()
+    for i, student in enumerate(rush):
+        delay = first + args.spread * i / max(1, len(rush) - 1) - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        pending[student] = students.submit(student)
+    submitted = time.monotonic() - first
+    commands = nbgrader_steps(course, assignment)
+    times = wait_all(pending, 10)
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime
+    return {"cpu": (cpu, 0.0), "mode": "nbgrader", "idle": idle, "commands": commands,
+            "latencies": [end - begin for begin, end in times.values()],
+            "span": max(end for _, end in times.values()) - first, "submitted_in": submitted,
+            "rush": rush, "course": course, "load": load_before}
+
+
 MODES = {"embedded": "embedded (serve --jobs {jobs})", "redis1": "Redis, 1 worker (1 slot)",
-         "redis2": "Redis, 2 workers (1 slot each)"}
+         "redis2": "Redis, 2 workers (1 slot each)",
+         "nbgrader": "nbgrader's commands once all have submitted (collect, autograde, generate_feedback, "
+                     "release_feedback; no service)"}
 
 
 def main(argv=None) -> int:
@@ -283,7 +368,8 @@ def main(argv=None) -> int:
     parser.add_argument("--spread", type=float, default=3.0, help="seconds over which the K submit (default 3)")
     parser.add_argument("--idle", type=int, default=5, help="single submissions on the idle service (default 5)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="serve's sandbox slots, embedded")
-    parser.add_argument("--modes", default="embedded,redis1,redis2", help="which configurations, in order")
+    parser.add_argument("--modes", default="embedded,redis1,redis2,nbgrader",
+                        help="which configurations, in order (nbgrader: about 20 minutes at K = 50)")
     parser.add_argument("--assignment", default=DEFAULT)
     parser.add_argument("--keep", default=None, help="keep the work folder here")
     parser.add_argument("--trace", action="store_true", help="serve prints its phase timings into serve.log")
@@ -300,14 +386,20 @@ def main(argv=None) -> int:
           f"{cores} cores", flush=True)
     results = []
     for mode in args.modes.split(","):
-        result = run_mode(mode, args, work / mode, sample, args.assignment)
+        if mode == "nbgrader":
+            result = run_nbgrader(args, work / mode, sample, args.assignment)
+        else:
+            result = run_mode(mode, args, work / mode, sample, args.assignment)
         results.append(result)
         lat, idle = result["latencies"], result["idle"]
         floor = compute_floor(result["course"], args.assignment, result["rush"]) / cores
         result["floor"] = floor
         print(f"\n{MODES[mode].format(jobs=args.jobs)}   (load average before the rush {result['load']:.1f})")
-        print(f"  idle, one submission:  p50 {statistics.median(idle):5.2f} s   p95 {percentile(idle, 95):5.2f} s   "
-              f"max {max(idle):5.2f} s   ({len(idle)} submissions, one at a time)")
+        if idle:
+            print(f"  idle, one submission:  p50 {statistics.median(idle):5.2f} s   p95 {percentile(idle, 95):5.2f} s   "
+                  f"max {max(idle):5.2f} s   ({len(idle)} submission(s), one at a time)")
+        if "commands" in result:
+            print("  after the rush:        " + ", ".join(f"{step} {t:.1f} s" for step, t in result["commands"].items()))
         print(f"  rush latency:          p50 {statistics.median(lat):5.2f} s   p95 {percentile(lat, 95):5.2f} s   "
               f"max {max(lat):5.2f} s   (submitted within {result['submitted_in']:.1f} s)")
         print(f"  rush throughput:       {len(lat) / result['span']:5.2f} submissions/s, "
@@ -316,10 +408,29 @@ def main(argv=None) -> int:
         print(f"  compute floor:         {floor:5.1f} s   (student code's CPU time in a warm process, / {cores} cores)")
         print(f"  service / floor:       {result['span'] / floor:5.2f}x", flush=True)
         serve_cpu, workers_cpu = result["cpu"]
-        where = "serve's process tree: itself, its sandbox, its feedback processes" if mode == "embedded" else \
-            f"serve and its feedback processes {serve_cpu:.1f} s, workers and their sandboxes {workers_cpu:.1f} s"
+        where = {"embedded": "serve's process tree: itself, its sandbox, its feedback processes",
+                 "nbgrader": "nbgrader's commands"}.get(
+            mode, f"serve and its feedback processes {serve_cpu:.1f} s, workers and their sandboxes {workers_cpu:.1f} s")
         print(f"  CPU used in the rush:  {serve_cpu + workers_cpu:5.1f} s   ({where}); "
               f"{(serve_cpu + workers_cpu) / (floor * cores):4.2f}x the floor's {floor * cores:.1f} s of CPU")
+        if "parts" in result:
+            print("  per submission:        " + ", ".join(
+                f"{part} {t / len(lat):.2f} s" for part, t in result["parts"].items()
+                if mode == "embedded" or part != "sandboxes") + " of CPU")
+    by_mode = {r["mode"]: r for r in results}
+    if "nbgrader" in by_mode:
+        theirs = by_mode["nbgrader"]
+        print("\nside by side with nbgrader's commands, on the same submissions:")
+        for mode, ours in by_mode.items():
+            if mode == "nbgrader":
+                continue
+            line = (f"  {mode:<9} rush: all feedback out {ours['span']:6.1f} s after the first submit, against "
+                    f"{theirs['span']:.1f} s: {theirs['span'] / ours['span']:5.1f}x sooner; p95 latency "
+                    f"{percentile(ours['latencies'], 95):.1f} s against {percentile(theirs['latencies'], 95):.1f} s")
+            if ours["idle"] and theirs["idle"]:
+                line += (f"; one submission {statistics.median(ours['idle']):.2f} s against "
+                         f"{statistics.median(theirs['idle']):.1f} s")
+            print(line)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0
