@@ -228,6 +228,27 @@ def compute_floor(course: Path, assignment: str, students: list[str]) -> float:
     return total
 
 
+def rush_prepared(k: int, pool, students: Students, notebooks: dict) -> list[str]:
+    """K students' names (the sample students in turn), their notebooks ready to submit."""
+    rush = [f"{pool[i % len(pool)].id}_{i:03d}" for i in range(k)]
+    for i, student in enumerate(rush):
+        students.prepare(student, notebooks[pool[i % len(pool)].id])
+    return rush
+
+
+def submit_rush(students: Students, rush: list[str], spread: float) -> tuple[float, dict, float]:
+    """Each student submits, evenly within `spread` seconds: (when the first did, what
+    `wait_all` waits for, how long the submitting took)."""
+    pending = {}
+    first = time.monotonic()
+    for i, student in enumerate(rush):
+        delay = first + spread * i / max(1, len(rush) - 1) - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        pending[student] = students.submit(student)
+    return first, pending, time.monotonic() - first
+
+
 def run_mode(mode: str, args, work: Path, sample, assignment: str) -> dict:
     work.mkdir(parents=True)
     course, exchange = make_course(work, assignment)
@@ -270,21 +291,12 @@ def run_mode(mode: str, args, work: Path, sample, assignment: str) -> dict:
             idle.append(end - begin)
             time.sleep(0.5)
 
-        rush = [f"{pool[i % len(pool)].id}_{i:03d}" for i in range(args.students)]
-        for i, student in enumerate(rush):
-            students.prepare(student, notebooks[pool[i % len(pool)].id])
+        rush = rush_prepared(args.students, pool, students, notebooks)
         load_before = os.getloadavg()[0]
         serve_pid, worker_pids = serve.proc.pid, [w.proc.pid for w in procs[:-1]]
         cpu_before = (tree_cpu([serve_pid]), tree_cpu(worker_pids) if worker_pids else 0.0)
         parts_before = tree_cpu([serve_pid], parts=True)
-        pending = {}
-        first = time.monotonic()
-        for i, student in enumerate(rush):
-            delay = first + args.spread * i / max(1, len(rush) - 1) - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            pending[student] = students.submit(student)
-        submitted = time.monotonic() - first
+        first, pending, submitted = submit_rush(students, rush, args.spread)
         times = wait_all(pending, 60 + 30 * args.students)
         cpu = (tree_cpu([serve_pid]) - cpu_before[0], (tree_cpu(worker_pids) if worker_pids else 0.0) - cpu_before[1])
         parts = {part: t - parts_before[part] for part, t in tree_cpu([serve_pid], parts=True).items()}
@@ -332,19 +344,10 @@ def run_nbgrader(args, work: Path, sample, assignment: str) -> dict:
         (_, end), = wait_all({student: (begin, files)}, 10).values()
         idle.append(end - begin)
 
-    rush = [f"{pool[i % len(pool)].id}_{i:03d}" for i in range(args.students)]
-    for i, student in enumerate(rush):
-        students.prepare(student, notebooks[pool[i % len(pool)].id])
+    rush = rush_prepared(args.students, pool, students, notebooks)
     load_before = os.getloadavg()[0]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    pending = {}
-    first = time.monotonic()
-    for i, student in enumerate(rush):
-        delay = first + args.spread * i / max(1, len(rush) - 1) - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        pending[student] = students.submit(student)
-    submitted = time.monotonic() - first
+    first, pending, submitted = submit_rush(students, rush, args.spread)
     commands = nbgrader_steps(course, assignment)
     times = wait_all(pending, 10)
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -5,7 +5,8 @@ a real nbgrader exchange and students running the real nbgrader commands.
 - hidden checks' messages hidden before the due date: the page says the check failed, the
   gradebook and autograded/ keep everything;
 - a student id that is not a plain name: not collected, a French note as its feedback; a
-  notebook that is not one: scored 0 with its reason; neither stops anyone else's grading.
+  notebook that is not one, or too large: scored 0 with its reason; none stops anyone else's
+  grading.
 """
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ import time
 from datetime import datetime, timedelta, timezone
 
 
+from autograder.grader.submission_files import MAX_CELLS
 from autograder.service.policy import HIDDEN_BEFORE_DEADLINE, RELEASES_FILE, plain_name
 from service_support import (ASSIGNMENT, Process, Student, course_id, error_in_page, graded_lines,
                              make_course_with_exchange, notebooks_of)
 from test_service import RIGHT, WRONG, kit_scores, submission_scores
 
 WINDOW = 45   # seconds: the policy's hour, shortened for the test (longer than a `nbgrader submit`)
-STEP1 = "etape1_numpy"
+STEP1, STEP2 = "etape1_numpy", "etape2_autograd"
 
 
 
@@ -99,6 +101,10 @@ def test_a_student_id_that_is_not_a_plain_name_and_a_notebook_that_is_not_one(tm
         student.fetch()
         student.fill(notebooks_of(RIGHT))
     (students["oscar"].folder / f"{STEP1}.ipynb").write_text("ceci n'est pas un notebook", encoding="utf-8")
+    too_large = notebooks_of(RIGHT)[f"{STEP2}.ipynb"]       # more cells than the grader sanitizes
+    too_large["cells"] += [{"cell_type": "code", "metadata": {}, "source": "", "outputs": [], "execution_count": None}
+                           for _ in range(MAX_CELLS + 1 - len(too_large["cells"]))]
+    (students["oscar"].folder / f"{STEP2}.ipynb").write_text(json.dumps(too_large), encoding="utf-8")
     serve.wait_for("serving ", timeout=180)
 
     # mallory's submission, moved into the watched exchange as if the student id were ".."
@@ -119,9 +125,11 @@ def test_a_student_id_that_is_not_a_plain_name_and_a_notebook_that_is_not_one(tm
     assert "Rendu refusé" in note and "n'est pas un nom simple" in note
 
     oscar_line, = [line for line in graded_lines(out) if line.split()[1] == "oscar"]
-    assert STEP1 in oscar_line, oscar_line                      # the console says which notebook scored 0
-    page, = [p for ps in students["oscar"].fetch_feedback().values() for p in ps if p.stem == STEP1]
-    assert f"{STEP1}.ipynb n'est pas un notebook lisible" in html.unescape(page.read_text(encoding="utf-8"))
+    assert STEP1 in oscar_line and STEP2 in oscar_line, oscar_line   # the console says which notebooks scored 0
+    pages = {p.stem: html.unescape(p.read_text(encoding="utf-8"))
+             for ps in students["oscar"].fetch_feedback().values() for p in ps}
+    assert f"{STEP1}.ipynb n'est pas un notebook lisible" in pages[STEP1]
+    assert f"{STEP2}.ipynb a {MAX_CELLS + 1} cellules (au plus {MAX_CELLS})" in pages[STEP2]
     scores = submission_scores(course)
     assert scores["alice"] == 22 and scores["oscar"] < scores["alice"], scores
     assert serve.proc.poll() is None and serve.interrupt() == 0, serve.output
