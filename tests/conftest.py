@@ -1,8 +1,11 @@
 """Fixtures shared by the test suite: a fresh nbgrader course made from this repo, and the
-sample class graded by the real `nbgrader autograde` (the slow part, done once per run)."""
+sample class graded by the real `nbgrader autograde` (the slow part, done once per run, in two
+halves at once)."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -27,14 +30,41 @@ def course_dir(tmp_path_factory) -> Path:
     return make_course(tmp_path_factory.mktemp("course"))
 
 
+def merge_gradebook(other: Path, root: Path) -> None:
+    """The rows of `other`'s gradebook that `root`'s lacks, added to it. The two courses are
+    copies of one course made before grading: the rows they share (the assignment, its notebooks
+    and cells) have the same ids, and the rows each grading added have UUIDs of their own."""
+    with sqlite3.connect(root / "gradebook.db") as db:
+        db.execute("attach database ? as other", (str(other / "gradebook.db"),))
+        tables = [t for (t,) in db.execute("select name from other.sqlite_master where type = 'table'")]
+        for table in tables:
+            db.execute(f'insert or ignore into main."{table}" select * from other."{table}"')
+    with sqlite3.connect(root / "gradebook.db") as db:
+        db.execute("pragma integrity_check")
+
+
 @pytest.fixture(scope="session")
 def nbgrader_graded_class(tmp_path_factory):
     """(course root, {student: {(notebook, grade_id): (score, max)}}) after `nbgrader autograde`
-    of the whole sample class."""
+    of the whole sample class: in two halves at once (one per core), each in its own copy of the
+    course, then put together in the first (its folders and gradebook rows)."""
     root = make_course(tmp_path_factory.mktemp("nbgrader_class"))
-    write_class(ROOT, root)
-    nbgrader("autograde", "descente_gradient", "--force", "--create", root=root)
-    return root, read_scores(f"sqlite:///{root / 'gradebook.db'}", ASSIGNMENT)
+    other = tmp_path_factory.mktemp("nbgrader_class_half") / "course"
+    shutil.copytree(root, other)
+    students = write_class(ROOT, root)
+    (other / "submitted").mkdir()
+    for student in students[1::2]:
+        shutil.move(root / "submitted" / student, other / "submitted" / student)
+    with ThreadPoolExecutor(2) as threads:
+        list(threads.map(lambda course: nbgrader("autograde", ASSIGNMENT, "--force", "--create", root=course),
+                         (root, other)))
+    merge_gradebook(other, root)
+    for folder in ("submitted", "autograded"):
+        for path in (other / folder).iterdir():
+            shutil.move(path, root / folder / path.name)
+    scores = read_scores(f"sqlite:///{root / 'gradebook.db'}", ASSIGNMENT)
+    assert sorted(scores) == sorted(students), "a student is missing from the merged gradebook"
+    return root, scores
 
 
 @pytest.fixture
