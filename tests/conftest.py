@@ -39,8 +39,11 @@ def merge_gradebook(other: Path, root: Path) -> None:
         tables = [t for (t,) in db.execute("select name from other.sqlite_master where type = 'table'")]
         for table in tables:
             db.execute(f'insert or ignore into main."{table}" select * from other."{table}"')
+            left, = db.execute(f'select count(*) from (select * from other."{table}" except '
+                               f'select * from main."{table}")').fetchone()
+            assert left == 0, f"{left} row(s) of {table} clash with the first half's (same id, other values)"
     with sqlite3.connect(root / "gradebook.db") as db:
-        db.execute("pragma integrity_check")
+        assert db.execute("pragma integrity_check").fetchone() == ("ok",), "the merged gradebook is damaged"
 
 
 @pytest.fixture(scope="session")

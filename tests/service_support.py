@@ -102,18 +102,19 @@ class Student:
         beginning of a second."""
         sets = self.home / "sets.json"
         sets.write_text(json.dumps(notebook_sets, ensure_ascii=False), encoding="utf-8")
-        script = (
+        script = (   # the apps configured first: in the second, only the submitting itself
             "import json, sys, time\n"
             "from pathlib import Path\n"
             "from nbgrader.apps import SubmitApp\n"
             "folder, sets = Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text(encoding='utf-8'))\n"
+            "apps = [SubmitApp() for _ in sets]\n"
+            "for app in apps:\n"
+            f"    app.initialize([{ASSIGNMENT!r}, '--student={self.name}'])\n"
             "while time.time() % 1 > 0.2:\n"
             "    time.sleep(0.005)\n"
-            "for notebooks in sets:\n"
+            "for app, notebooks in zip(apps, sets):\n"
             "    for name, nb in notebooks.items():\n"
             "        (folder / name).write_text(json.dumps(nb), encoding='utf-8')\n"
-            "    app = SubmitApp()\n"
-            f"    app.initialize([{ASSIGNMENT!r}, '--student={self.name}'])\n"
             "    app.start()\n")
         done = subprocess.run([sys.executable, "-c", script, str(self.folder), str(sets)], cwd=self.home,
                               env=self.env(), capture_output=True, text=True, timeout=300)
