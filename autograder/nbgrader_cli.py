@@ -25,5 +25,15 @@ def nbgrader(*args: str, root: Path = ROOT, on_line: Callable[[str], None] | Non
         if on_line:
             on_line(line.rstrip("\n"))
     if proc.wait() != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n" + "".join(lines[-40:]))
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n" + _what_failed(lines))
     return "".join(lines)
+
+
+def _what_failed(lines: list[str]) -> str:
+    """nbgrader's first error with its traceback (logged where it happened, maybe long before its
+    last lines), then its last lines; without an error line, its last 40 lines."""
+    first = next((i for i, line in enumerate(lines) if "| ERROR]" in line), None)
+    if first is None:
+        return "".join(lines[-40:])
+    head, rest = lines[first:first + 60], lines[first + 60:]
+    return "".join(head) + ("...\n" if len(rest) > 20 else "") + "".join(rest[-20:])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,6 +24,18 @@ def make_course(where: Path) -> Path:
     shutil.copy(ROOT / "nbgrader_config.py", where / "nbgrader_config.py")
     nbgrader("generate_assignment", "descente_gradient", "--force", root=where)
     return where
+
+
+def autograde_at_once(roots: list[Path]) -> None:
+    """`nbgrader autograde` of each course at the same time, one process each. Each process's
+    kernels listen on IPC sockets of its own: over TCP, jupyter_client picks a kernel's ports by
+    binding and releasing them, and another process may take one of them before the kernel binds
+    it (jupyter/jupyter_client#487), which kills that kernel and fails the whole command."""
+    with tempfile.TemporaryDirectory(prefix="kernels-") as sockets, ThreadPoolExecutor(len(roots)) as threads:
+        def grade(i: int, root: Path) -> None:
+            nbgrader("autograde", ASSIGNMENT, "--force", "--create", "--KernelManager.transport=ipc",
+                     f"--KernelManager.ip={sockets}/{i}", root=root)
+        list(threads.map(grade, range(len(roots)), roots))
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +71,7 @@ def nbgrader_graded_class(tmp_path_factory):
     (other / "submitted").mkdir()
     for student in students[1::2]:
         shutil.move(root / "submitted" / student, other / "submitted" / student)
-    with ThreadPoolExecutor(2) as threads:
-        list(threads.map(lambda course: nbgrader("autograde", ASSIGNMENT, "--force", "--create", root=course),
-                         (root, other)))
+    autograde_at_once([root, other])
     merge_gradebook(other, root)
     for folder in ("submitted", "autograded"):
         for path in (other / folder).iterdir():

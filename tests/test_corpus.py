@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,9 @@ import pytest
 from autograder import records
 from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
 from autograder.grader.autograde import autograde_class
-from autograder.nbgrader_cli import ROOT, nbgrader
+from autograder.nbgrader_cli import ROOT
 from autograder.reports.table import read_scores
-from conftest import make_course
+from conftest import autograde_at_once, make_course
 from corpus.variants import VARIANTS, write_corpus_class
 
 BY_ID = {v.id: v for v in VARIANTS}
@@ -62,8 +61,7 @@ def by_nbgrader(tmp_path_factory) -> dict[str, dict]:
     everyone = sorted(write_corpus_class(ROOT, tmp_path_factory.mktemp("corpus_list")))
     halves = [everyone[::2], everyone[1::2]]
     roots = [_course(tmp_path_factory.mktemp(f"corpus_nbgrader_{i}"), set(half)) for i, half in enumerate(halves)]
-    with ThreadPoolExecutor(2) as threads:
-        list(threads.map(lambda root: nbgrader("autograde", ASSIGNMENT, "--force", "--create", root=root), roots))
+    autograde_at_once(roots)
     return {k: v for root in roots for k, v in graded(root).items()}
 
 
