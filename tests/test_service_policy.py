@@ -87,6 +87,26 @@ def test_feedback_per_hour_and_hidden_messages_before_the_due_date(tmp_path, pro
     assert serve.interrupt() == 0, serve.output
 
 
+def test_a_due_date_set_while_serve_runs_counts_from_the_next_page(tmp_path, monkeypatch):
+    """serve's reading of the due date (the hidden-messages policy), before its first submission and
+    once its run gradebook is open, follows the real `nbgrader db assignment add --duedate`."""
+    from autograder.grader.gradebook import run_gradebooks
+    from autograder.nbgrader_cli import nbgrader
+    from autograder.service.grading import Grading
+
+    course = make_course_with_exchange(tmp_path, release=False)
+    monkeypatch.chdir(course)
+    grading = Grading(course, ASSIGNMENT, pool=None, jobs=1, wake=lambda: None)
+    assert grading.duedate() is None, "generate_assignment set no due date"
+    for due in ("2031-01-02 03:04:05", "2020-06-07 08:09:10"):
+        with run_gradebooks(f"sqlite:///{course / 'gradebook.db'}"):
+            before = grading.duedate()
+            nbgrader("db", "assignment", "add", ASSIGNMENT, f"--duedate={due} UTC", root=course)
+            after = grading.duedate()
+        expected = datetime.fromisoformat(due).replace(tzinfo=timezone.utc).timestamp()
+        assert before != expected and after == expected, (due, before, after)
+
+
 def test_a_student_id_that_is_not_a_plain_name_and_a_notebook_that_is_not_one(tmp_path, processes):
     from nbgrader.utils import notebook_hash
 

@@ -33,7 +33,6 @@ class Grading:
         self.converter = self.pipeline = None
         self.in_flight: dict[str, InFlight] = {}
         self.saved: list = []                     # the notebooks (`Graded`) saved into autograded/ since last asked
-        self._due: tuple[float | None] | None = None
         self._hooked: set = set()
         self.notebooks = self._assignment_notebooks()
         if any((course_dir / "submitted").glob(f"*/{assignment}")):
@@ -124,15 +123,13 @@ class Grading:
         self.report.skipped.clear()
 
     def duedate(self) -> float | None:
-        """The assignment's due date in the gradebook (seconds since the epoch), None without one;
-        read once (`nbgrader db assignment add --duedate` while serve runs: restart serve)."""
-        if self._due is None:
-            from datetime import timezone
+        """The assignment's due date in the gradebook now (seconds since the epoch), None without
+        one: `nbgrader db assignment add --duedate` while serve runs counts from the next page."""
+        from datetime import timezone
 
-            with self._gradebook() as gb:
-                due = gb.find_assignment(self.assignment).duedate
-            self._due = (None if due is None else (due if due.tzinfo else due.replace(tzinfo=timezone.utc)).timestamp(),)
-        return self._due[0]
+        with self._gradebook() as gb:
+            due = gb.find_assignment(self.assignment).duedate
+        return None if due is None else (due if due.tzinfo else due.replace(tzinfo=timezone.utc)).timestamp()
 
     def score(self, student: str) -> tuple[float, float]:
         """(score, max score) of the student's submission, from the gradebook serve writes."""
