@@ -16,7 +16,10 @@ the feedback of every notebook of the submission is in the exchange, under the n
 configuration has run, the ratio of each rush's time (first submit to last feedback) to the
 compute floor: the CPU time of the student code's own runs (the observer's replays of the same
 notebooks, in a warm process, one torch thread, the best of three passes), divided by the cores
-of the machine. After each rush the gradebook is checked: every student there with their sample
+of the machine; and to the warm-sandbox floor: the time the kit's warm sandbox alone takes to
+observe the same notebooks, one slot per core (the student code plus what isolating it costs: a
+fresh forked child per notebook), so that the two ratios part what the sandbox costs from what
+serve's bookkeeping (nbgrader's collect, save preprocessors, gradebook, pages) costs. After each rush the gradebook is checked: every student there with their sample
 student's expected score on every test cell, and one console line of serve's each (nothing lost,
 nothing graded twice). `--kill-worker S`: in the Redis configurations, the first worker and its
 sandbox are killed (SIGKILL) S seconds after the rush's first submit.
@@ -270,6 +273,35 @@ def compute_floor(course: Path, assignment: str, students: list[str], passes: in
     return min(totals)
 
 
+def sandbox_floor(course: Path, assignment: str, students: list[str], slots: int, passes: int = 2) -> float:
+    """Seconds the kit's warm sandbox alone takes to observe these students' notebooks, `slots`
+    at once (a fresh forked child per notebook, as serve's): nothing of nbgrader, no decision, no
+    page. The best of `passes` passes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from autograder.grader.autograde import sandbox_cells
+    from autograder.sandbox import SandboxPool
+
+    spec = load(assignment)
+    jobs = []
+    for student in students:
+        for path in sorted((course / "submitted" / student / assignment).glob("*.ipynb")):
+            cells, _ = sandbox_cells(json.loads(path.read_text(encoding="utf-8")))
+            step = spec.step_of(path.name).name
+            jobs.append((step, cells, spec.draw(step)))
+    with SandboxPool(slots) as pool, ThreadPoolExecutor(slots) as threads:
+        list(threads.map(lambda job: pool.run(*job), jobs[:2 * slots]))       # warm-up
+        spans = []
+        for _ in range(passes):
+            start = time.monotonic()
+            answers = list(threads.map(lambda job: pool.run(*job), jobs))
+            spans.append(time.monotonic() - start)
+    failed = [a.get("code") for a in answers if not a.get("ok")]
+    if failed:
+        raise SystemExit(f"the warm sandbox failed {len(failed)} notebook(s) of the rush: {failed[:3]}")
+    return min(spans)
+
+
 def rush_prepared(k: int, pool, students: Students, notebooks: dict) -> list[str]:
     """K students' names (the sample students in turn), their notebooks ready to submit."""
     rush = [f"{pool[i % len(pool)].id}_{i:03d}" for i in range(k)]
@@ -480,6 +512,11 @@ def main(argv=None) -> int:
         print(f"  {r['mode']:<9} rush {r['span']:6.1f} s: {r['span'] / floor:5.2f}x the floor;  CPU {used:6.1f} s: "
               f"{used / floor_cpu:5.2f}x the student code's, {(used - floor_cpu) / len(r['rush']):.2f} s per submission "
               "beyond it" + ("  (the killed worker's CPU is not counted)" if r.get("killed") else ""))
+    sandbox = sandbox_floor(results[0]["course"], args.assignment, results[0]["rush"], cores)
+    print(f"warm-sandbox floor: {sandbox:.1f} s   (the kit's warm sandbox alone observing the same notebooks, {cores} "
+          f"slots, a fresh child per notebook; nothing of nbgrader, no page; best of 2 passes)")
+    for r in results:
+        print(f"  {r['mode']:<9} rush {r['span']:6.1f} s: {r['span'] / sandbox:5.2f}x the warm-sandbox floor")
     by_mode = {r["mode"]: r for r in results}
     if "nbgrader" in by_mode:
         theirs = by_mode["nbgrader"]

@@ -57,3 +57,10 @@ def test_service_bench_checks_the_rush_and_survives_a_worker_killed_in_it(tmp_pa
         rush, base, ratio = float(line[1]), float(floor[1]), float(line[2])
         # both times are printed to 0.1 s, the ratio is taken before rounding
         assert (rush - 0.05) / (base + 0.05) <= ratio <= (rush + 0.05) / max(base - 0.05, 0.01), line[0]
+    sandbox = re.search(r"warm-sandbox floor: ([0-9.]+) s ", out)
+    assert sandbox, f"no warm-sandbox floor:\n{out}"
+    assert float(sandbox[1]) >= 0.9 * float(floor[1]) - 0.05, (
+        f"the sandbox runs the same student code on as many cores, it cannot beat the compute floor:\n{out}")
+    for mode in ("embedded", "redis2"):
+        line = re.search(rf"  {mode} +rush +([0-9.]+) s: +([0-9.]+)x the warm-sandbox floor", out)
+        assert line and float(line[1]) >= float(sandbox[1]), f"the rush grades through the same sandbox:\n{out}"
