@@ -19,9 +19,9 @@ notebooks, in a warm process, one torch thread, the best of three passes), divid
 of the machine; and to the warm-sandbox floor: the time the kit's warm sandbox alone takes to
 observe the same notebooks, one slot per core (the student code plus what isolating it costs: a
 fresh forked child per notebook), so that the two ratios part what the sandbox costs from what
-serve's bookkeeping (nbgrader's collect, save preprocessors, gradebook, pages) costs. After each rush the gradebook is checked: every student there with their sample
-student's expected score on every test cell, and one console line of serve's each (nothing lost,
-nothing graded twice). `--kill-worker S`: in the Redis configurations, the first worker and its
+serve's bookkeeping (nbgrader's collect, save preprocessors, gradebook, pages) costs. After each
+rush the gradebook is checked: every student there with their sample student's expected score on
+every test cell, and one console line of serve's each (nothing lost, nothing graded twice). `--kill-worker S`: in the Redis configurations, the first worker and its
 sandbox are killed (SIGKILL) S seconds after the rush's first submit.
 
 Side by side, the mode `nbgrader` (last by default, about 20 minutes at K = 50): the same
@@ -211,6 +211,7 @@ def tree_cpu(roots: list[int], parts: bool = False):
 def graded_as_expected(result: dict, sample, assignment: str) -> str:
     """Every rush student in the gradebook with their sample student's expected score on every
     test cell, and (with a service) one console line each: nothing lost, nothing graded twice."""
+    from autograder.grader.single import test_points
     from autograder.reports.table import read_scores
 
     spec = load(assignment)
@@ -218,8 +219,7 @@ def graded_as_expected(result: dict, sample, assignment: str) -> str:
     points = {}
     for step in spec.steps.values():
         nb = json.loads((course / "source" / assignment / step.filename).read_text(encoding="utf-8"))
-        points.update({(step.name, c["metadata"]["nbgrader"]["grade_id"]): float(c["metadata"]["nbgrader"]["points"])
-                       for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")})
+        points.update({(step.name, grade_id): pts for grade_id, pts in test_points(nb).items()})
     expected = sample.expected_scores(points)
     scores = read_scores(f"sqlite:///{course / 'gradebook.db'}", assignment)
     wrong = []
@@ -230,8 +230,7 @@ def graded_as_expected(result: dict, sample, assignment: str) -> str:
         if student not in scores or got != expected[model]:
             wrong.append(student)
     if "serve_log" in result:
-        lines = [line.split()[1] for line in result["serve_log"].read_text(errors="replace").splitlines()
-                 if line.startswith("graded ")]
+        lines = graded_lines(result["serve_log"])
         wrong += [f"{s} (graded {lines.count(s)} times)" for s in rush if lines.count(s) != 1]
     if wrong:
         raise SystemExit(f"{result['mode']}: not graded as expected: {', '.join(wrong[:8])}")
@@ -239,9 +238,34 @@ def graded_as_expected(result: dict, sample, assignment: str) -> str:
             + (", graded once (one console line each)" if "serve_log" in result else ""))
 
 
+def graded_lines(log: Path) -> list[str]:
+    """The students of serve's console lines, one per graded submission."""
+    return [line.split()[1] for line in log.read_text(errors="replace").splitlines() if line.startswith("graded ")]
+
+
+def wait_for_console_lines(log: Path, students: list[str], timeout: float = 60) -> None:
+    """serve prints a submission's line just after releasing its feedback: wait for every one."""
+    deadline = time.monotonic() + timeout
+    while not set(students) <= set(graded_lines(log)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def rush_notebooks(course: Path, assignment: str, students: list[str]) -> list[tuple[str, list]]:
+    """(step, the cells sent into the sandbox) of each notebook these students handed in."""
+    from autograder.grader.autograde import sandbox_cells
+
+    spec = load(assignment)
+    jobs = []
+    for student in students:
+        for path in sorted((course / "submitted" / student / assignment).glob("*.ipynb")):
+            cells, _ = sandbox_cells(json.loads(path.read_text(encoding="utf-8")))
+            jobs.append((spec.step_of(path.name).name, cells))
+    return jobs
 
 
 def compute_floor(course: Path, assignment: str, students: list[str], passes: int = 3) -> float:
@@ -250,15 +274,9 @@ def compute_floor(course: Path, assignment: str, students: list[str], passes: in
     os.environ.setdefault("MPLBACKEND", "Agg")
     import torch
 
-    from autograder.grader.autograde import sandbox_cells
-
     torch.set_num_threads(1)
     spec = load(assignment)
-    jobs = []
-    for student in students:
-        for path in sorted((course / "submitted" / student / assignment).glob("*.ipynb")):
-            cells, _ = sandbox_cells(json.loads(path.read_text(encoding="utf-8")))
-            jobs.append((spec.step_of(path.name).name, cells))
+    jobs = rush_notebooks(course, assignment, students)
     for step, cells in jobs[:len(spec.steps)]:          # warm-up: first calls, imports
         spec.observe(step, cells, spec.draw(step))
     totals = []
@@ -279,16 +297,10 @@ def sandbox_floor(course: Path, assignment: str, students: list[str], slots: int
     page. The best of `passes` passes."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from autograder.grader.autograde import sandbox_cells
     from autograder.sandbox import SandboxPool
 
     spec = load(assignment)
-    jobs = []
-    for student in students:
-        for path in sorted((course / "submitted" / student / assignment).glob("*.ipynb")):
-            cells, _ = sandbox_cells(json.loads(path.read_text(encoding="utf-8")))
-            step = spec.step_of(path.name).name
-            jobs.append((step, cells, spec.draw(step)))
+    jobs = [(step, cells, spec.draw(step)) for step, cells in rush_notebooks(course, assignment, students)]
     with SandboxPool(slots) as pool, ThreadPoolExecutor(slots) as threads:
         list(threads.map(lambda job: pool.run(*job), jobs[:2 * slots]))       # warm-up
         spans = []
@@ -380,7 +392,7 @@ def run_mode(mode: str, args, work: Path, sample, assignment: str) -> dict:
             killer.join()
         cpu = (tree_cpu([serve_pid]) - cpu_before[0], (tree_cpu(worker_pids) if worker_pids else 0.0) - cpu_before[1])
         parts = {part: t - parts_before[part] for part, t in tree_cpu([serve_pid], parts=True).items()}
-        time.sleep(0.5)          # serve's console line comes just after the release
+        wait_for_console_lines(work / "serve.log", rush)
         return {"cpu": cpu, "parts": parts, "mode": mode, "idle": idle, "latencies": [end - begin for begin, end in times.values()],
                 "span": max(end for _, end in times.values()) - first, "submitted_in": submitted,
                 "rush": rush, "course": course, "load": load_before, "serve_log": work / "serve.log",
