@@ -11,6 +11,7 @@ from pathlib import Path
 from .course import CourseError, load
 from .courses import DEFAULT
 from .nbgrader_cli import ROOT, nbgrader
+from .nbgrader_settings import course_settings
 from .service import add_service_commands
 
 
@@ -55,11 +56,15 @@ def cmd_demo(args) -> int:
     assignment, course = args.assignment, load(args.assignment)
     sample = _sample_class(assignment)
     course_dir = Path(args.course_dir).resolve()
+    settings = course_settings(course_dir)
     start = time.monotonic()
     if args.fresh:
         for name in ("submitted", "autograded", "feedback"):
             shutil.rmtree(course_dir / name, ignore_errors=True)
-        (course_dir / "gradebook.db").unlink(missing_ok=True)
+        if settings.sqlite_path is None:
+            raise RuntimeError(f"the demo starts from an empty SQLite gradebook; this course's is {settings.shown_db()} "
+                               "(pass --no-fresh to grade into it)")
+        settings.sqlite_path.unlink(missing_ok=True)
     _say(f"1/6 nbgrader generate_assignment {assignment} (source/ -> release/, gradebook)")
     nbgrader("generate_assignment", assignment, "--force", root=course_dir)
     ids = sample.write_class(ROOT, course_dir)
@@ -77,12 +82,12 @@ def cmd_demo(args) -> int:
     nbgrader("export", root=course_dir)
     _say("6/6 feedback pages with curves, class summary, Gradescope files")
     _write_reports(course_dir, assignment)
-    scores = read_scores(f"sqlite:///{course_dir / 'gradebook.db'}", assignment)
+    scores = read_scores(settings.db_url, assignment)
     _say("\n" + format_table(scores, course))
     expected = {s.id for s in sample.STUDENTS}
     missing = expected - set(scores)
     _say(f"\nGraded {len(scores)} students in {time.monotonic() - start:.0f} s. "
-         f"Gradebook: {course_dir / 'gradebook.db'}; feedback: {course_dir / 'feedback'}; "
+         f"Gradebook: {settings.shown_db()}; feedback: {course_dir / 'feedback'}; "
          f"grades: {course_dir / 'grades.csv'}")
     if missing:
         _say(f"Not graded: {', '.join(sorted(missing))}")
@@ -100,12 +105,18 @@ def _write_reports(course_dir: Path, assignment: str) -> None:
          "/<student>/<notebook>/results.json")
 
 
+def _need_gradebook(course_dir: Path) -> None:
+    settings = course_settings(course_dir)
+    if not settings.gradebook_exists():
+        raise RuntimeError(f"no gradebook at {settings.shown_db()} (nbgrader's CourseDirectory.db_url of {course_dir}): "
+                           "run nbgrader autograde (or `demo`) first")
+
+
 def cmd_report(args) -> int:
     """Student pages, class summary and Gradescope files from an autograded course: read from the
     gradebook and the grading records (nothing is run again)."""
     course_dir = Path(args.course_dir).resolve()
-    if not (course_dir / "gradebook.db").exists():
-        raise RuntimeError(f"no gradebook in {course_dir}: run nbgrader autograde (or `demo`) first")
+    _need_gradebook(course_dir)
     _write_reports(course_dir, args.assignment)
     return 0
 
@@ -114,8 +125,7 @@ def cmd_export_gradescope(args) -> int:
     from .reports.build import export_gradescope
 
     course_dir = Path(args.course_dir).resolve()
-    if not (course_dir / "gradebook.db").exists():
-        raise RuntimeError(f"no gradebook in {course_dir}: run nbgrader autograde (or `demo`) first")
+    _need_gradebook(course_dir)
     paths = export_gradescope(course_dir, args.assignment)
     _say(f"{len(paths)} Gradescope files under {course_dir / 'reports' / 'gradescope'}")
     return 0
@@ -124,7 +134,7 @@ def cmd_export_gradescope(args) -> int:
 def cmd_table(args) -> int:
     from .reports.table import format_table, read_scores
 
-    scores = read_scores(f"sqlite:///{Path(args.course_dir).resolve() / 'gradebook.db'}", args.assignment)
+    scores = read_scores(course_settings(Path(args.course_dir).resolve()).db_url, args.assignment)
     _say(format_table(scores, load(args.assignment)))
     return 0
 

@@ -75,12 +75,14 @@ def read_class(course_dir: Path, assignment: str | None = None) -> ClassGrades:
     handed nothing in, as `nbgrader export` counts it), and their feedback line."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    from ..nbgrader_settings import course_settings
+
     course_dir = Path(course_dir).resolve()
-    db = course_dir / "gradebook.db"
-    if not db.is_file():
-        raise ExportError(f"no gradebook in {course_dir}: run nbgrader autograde (or `python -m autograder demo`) "
-                          "first, or pass --course-dir")
-    with Gradebook(f"sqlite:///{db}") as gb:
+    settings = course_settings(course_dir)
+    if not settings.gradebook_exists():
+        raise ExportError(f"no gradebook at {settings.shown_db()} (nbgrader's db_url for {course_dir}): run nbgrader "
+                          "autograde (or `python -m autograder demo`) first, or pass --course-dir")
+    with Gradebook(settings.db_url) as gb:
         names = sorted(a.name for a in gb.assignments)
         if assignment is None:
             if len(names) != 1:

@@ -2,16 +2,15 @@
 the gradebook (autograder.reports.table), then why each failing check failed."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..course import load
+from ..nbgrader_settings import gradebook_url
 from ..reports.table import format_table, read_scores
 from ..text import printable
 from .autograde import ClassReport
 
 
 def summary(course_dir, assignment: str, report: ClassReport) -> str:
-    scores = read_scores(f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}", assignment)
+    scores = read_scores(gradebook_url(course_dir), assignment)
     graded_students = {g.student for g in report.graded} | {s.student for s in report.skipped}
     lines = [format_table({printable(k, 200): v for k, v in scores.items() if k in graded_students}, load(assignment))]
     reasons = []

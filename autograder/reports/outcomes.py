@@ -15,6 +15,7 @@ from pathlib import Path
 from .. import records
 from ..course import Step, load
 from ..grader.decide import VISIBLE_TEST
+from ..nbgrader_settings import gradebook_url
 from ..observe.cells import joined
 from .table import read_scores
 
@@ -103,7 +104,7 @@ def class_outcomes(course_dir: Path, assignment: str,
                    students: list[str] | None = None) -> dict[str, list[NotebookOutcome]]:
     """{student: [NotebookOutcome per step]} for every graded student of the gradebook."""
     course_dir = Path(course_dir).resolve()
-    scores = read_scores(f"sqlite:///{course_dir / 'gradebook.db'}", assignment)
+    scores = read_scores(gradebook_url(course_dir), assignment)
     students = sorted(scores) if students is None else students
     return {s: [notebook_outcome(course_dir, s, step, scores.get(s, {})) for step in load(assignment).steps.values()]
             for s in students}

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..nbgrader_settings import gradebook_url
+
 
 @dataclass
 class InFlight:
@@ -59,7 +61,7 @@ class Grading:
         """nbgrader's Gradebook as the kit's converter opens it: the run's own while serve runs."""
         from ..grader import converter
 
-        return converter.Gradebook(f"sqlite:///{self.course_dir / 'gradebook.db'}", self._course_id())
+        return converter.Gradebook(gradebook_url(self.course_dir), self._course_id())
 
     def _course_id(self) -> str:
         if self.converter is not None:
