@@ -47,20 +47,25 @@ class CourseSettings:
         return make_url(self.db_url).render_as_string(hide_password=True)
 
 
+def nbgrader_config(course_dir: str | Path):
+    """The course's nbgrader configuration (traitlets' Config), as nbgrader's commands load it."""
+    from nbgrader.apps import NbGrader
+
+    app = NbGrader()
+    app.initialize([f"--CourseDirectory.root={Path(course_dir).resolve()}", "--log-level=ERROR"])
+    return app.config, app.coursedir
+
+
 @functools.lru_cache(maxsize=16)
 def course_settings(course_dir: str | Path) -> CourseSettings:
     """nbgrader's settings of the course rooted at `course_dir`."""
-    from nbgrader.apps import NbGrader
-
-    root = Path(course_dir).resolve()
-    app = NbGrader()
-    app.initialize([f"--CourseDirectory.root={root}", "--log-level=ERROR"])   # no warning about where config was looked for
-    exchange_root = app.config.Exchange.get("root", None) if "Exchange" in app.config else None
+    config, coursedir = nbgrader_config(course_dir)
+    exchange_root = config.Exchange.get("root", None) if "Exchange" in config else None
     if exchange_root is None:
         from nbgrader.exchange.default.exchange import Exchange
 
-        exchange_root = Exchange(config=app.config).root
-    return CourseSettings(root, app.coursedir.course_id, app.coursedir.db_url, str(exchange_root))
+        exchange_root = Exchange(config=config).root
+    return CourseSettings(Path(course_dir).resolve(), coursedir.course_id, coursedir.db_url, str(exchange_root))
 
 
 def gradebook_url(course_dir: str | Path) -> str:

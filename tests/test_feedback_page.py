@@ -79,11 +79,11 @@ def test_every_page_of_the_sample_class_is_what_nbgrader_generate_feedback_write
                      if (root / "autograded" / g.student / ASSIGNMENT / f"{g.notebook}.ipynb").is_file()})
     assert len(graded) >= 40, graded
 
-    pool = FeedbackPool(root, ASSIGNMENT, 2)
+    pool = FeedbackPool(root, [ASSIGNMENT], 2)
     try:
         for student in {s for s, _ in graded}:
-            pool.clear(student)
-        ours = {(s, n): pool.page(s, n) for s, n in graded}
+            pool.clear(ASSIGNMENT, student)
+        ours = {(s, n): pool.page(ASSIGNMENT, s, n) for s, n in graded}
         ours = {key: open(future.result(timeout=300), encoding="utf-8").read() for key, future in ours.items()}
     finally:
         pool.close()

@@ -83,7 +83,7 @@ def test_feedback_per_hour_and_hidden_messages_before_the_due_date(tmp_path, pro
     assert waited >= WINDOW - 1, f"graded {waited:.1f} s after the first feedback, before its slot:\n{out}"
     assert submission_scores(course) == {"chloe": right}
     # on disk for a restart: the second release only (the first is older than the window)
-    assert len(json.loads((course / RELEASES_FILE).read_text())["chloe"]) == 1
+    assert len(json.loads((course / RELEASES_FILE).read_text())[ASSIGNMENT]["chloe"]) == 1
     assert serve.interrupt() == 0, serve.output
 
 

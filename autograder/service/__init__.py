@@ -1,4 +1,4 @@
-"""Grading as work arrives: `python -m autograder serve ASSIGNMENT` watches nbgrader's exchange,
+"""Grading as work arrives: `python -m autograder serve [ASSIGNMENT...]` watches nbgrader's exchange,
 grades each submission with the kit's grader and releases its feedback; with `--queue
 redis://...`, `python -m autograder worker` processes on any machines do the sandboxed part.
 See docs/service.md."""
@@ -10,7 +10,9 @@ import os
 def add_service_commands(sub) -> None:
     """The `serve` and `worker` subcommands, on the command line's subparsers."""
     p = sub.add_parser("serve", help="grade submissions as nbgrader submit brings them; release their feedback")
-    p.add_argument("assignment", help="the assignment id (a package of autograder/courses/)")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                   help="serve only these assignments (default: every assignment the course has released, "
+                        "and each one released later)")
     p.add_argument("--queue", default=None, metavar="redis://HOST:PORT/N",
                    help="put the notebooks on this Redis job queue for `worker` processes (default: grade here)")
     p.add_argument("--jobs", type=int, default=2, help="sandboxed workers in this process (without --queue)")

@@ -1,8 +1,8 @@
 """nbgrader's filesystem exchange, as the instructor's side of nbgrader uses it, in this process.
 
-Collecting and releasing feedback are nbgrader's own exchange classes (`ExchangeCollect`,
-`ExchangeReleaseFeedback`, through the factory that `nbgrader_config.py` configures), run one
-student at a time: the submission `nbgrader collect` would pick (the latest, or the latest
+Collecting and releasing feedback are nbgrader's own exchange classes, in the kit's subclasses
+(autograder/nbgrader_exchange/: `VettedCollect`, `PrivateReleaseFeedback`), run one student at a
+time: the submission `nbgrader collect` would pick (the latest, or the latest
 before the due date with `before_duedate`), copied into submitted/ when newer, and the feedback
 copied to `exchange/<course>/feedback/<hash>.html` under the hash `nbgrader fetch_feedback`
 looks for.
@@ -11,50 +11,117 @@ from __future__ import annotations
 
 import glob
 import logging
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..nbgrader_exchange.acl import readable_by
+from ..nbgrader_exchange.vetting import read_small_file
+
+
+class ExchangeLayout:
+    """The course's folders in nbgrader's exchange, whatever the assignment."""
+
+    def __init__(self, settings):
+        self.course_id = settings.course_id
+        self.root = Path(settings.exchange_root)
+        self.course = self.root / self.course_id
+        self.inbound, self.outbound, self.feedback = (self.course / name for name in ("inbound", "outbound", "feedback"))
+
+    def problem(self) -> str | None:
+        """Why the course cannot be served, or None."""
+        if not self.course_id:
+            return "no course id (c.CourseDirectory.course_id in nbgrader_config.py)"
+        return None
+
+    def released(self) -> list[str]:
+        """The assignments nbgrader's release_assignment has put in the exchange."""
+        try:
+            return sorted(p.name for p in self.outbound.iterdir() if p.is_dir() and not p.is_symlink())
+        except OSError:
+            return []
+
+    def secure(self) -> list[str]:
+        """The exchange folders' modes as nbgrader's documentation sets them, and the sticky bit on
+        inbound (no student may rename or delete another's entry): each one changed by hand is
+        put back, one line each. serve's account owns them (it released the assignments)."""
+        from ..deployment.modes import repair_course_folders
+
+        return repair_course_folders(self.course)
+
+    def release_note(self, entry: str, page: str) -> bool:
+        """`page` released as the feedback of every notebook of a complete inbound entry, under the
+        names `fetch_feedback` looks for, without collecting it (nbgrader's folders are never
+        named after it), readable by the account that made the entry and the graders only.
+        False while the entry is incomplete (no secret yet)."""
+        from nbgrader.utils import notebook_hash
+
+        folder = self.inbound / entry
+        try:
+            maker = os.lstat(folder).st_uid
+        except OSError:
+            return False
+        secret = read_small_file(folder / "submission_secret.txt") if folder.is_dir() and not folder.is_symlink() else None
+        if not secret or not secret.strip():
+            return False
+        self.feedback.mkdir(parents=True, exist_ok=True)
+        for name in entry_notebooks(folder):   # no notebook: nothing fetch_feedback could look for
+            target = self.feedback / f"{notebook_hash(secret=secret, notebook_id=name)}.html"
+            temporary = self.feedback / f".{target.name}.tmp"
+            temporary.write_text(page, encoding="utf-8")
+            readable_by(temporary, maker)
+            temporary.replace(target)
+        return True
+
+
+def entry_parts(entry: str) -> tuple[str, str] | None:
+    """(student, assignment) of an inbound entry `student+assignment+timestamp+random`."""
+    parts = entry.rsplit("+", 3)
+    if len(parts) == 4 and parts[0] and parts[1]:
+        return parts[0], parts[1]
+    if len(parts) == 3 and parts[0] and parts[1]:   # add_random_string = False
+        return parts[0], parts[1]
+    return None
+
+
+def entry_notebooks(folder: Path) -> list[str]:
+    """The notebook names (stems) of an inbound entry."""
+    return sorted(Path(p).stem for p in glob.glob(glob.escape(str(folder)) + "/*.ipynb"))
+
 
 class CourseExchange:
+    """One assignment's side of the exchange, through nbgrader's exchange classes: the kit's
+    VettedCollect (nbgrader's collect, refusing entries not owned by the student they name or
+    holding links) and PrivateReleaseFeedback (nbgrader's, pages readable by their student only)."""
+
     def __init__(self, course_dir: Path, assignment: str):
         from nbgrader.apps import CollectApp
         from nbgrader.auth import Authenticator
-        from nbgrader.exchange import ExchangeFactory
 
         app = CollectApp()
         app.initialize([assignment, "--update", f"--CourseDirectory.root={course_dir}"])
         app.log_level = logging.WARNING   # nbgrader's "Collecting submission" lines: the service prints its own
         app.coursedir.assignment_id = assignment
         app.authenticator = Authenticator(parent=app)   # what the app's start() makes, without running it
-        app.exchange = ExchangeFactory(parent=app)
         self.app, self.assignment = app, assignment
         self.course_id = app.coursedir.course_id
+        self._refused: dict = {}
         probe = self._collect("*")
         self.root = Path(probe.root)
         self.inbound = self.root / self.course_id / "inbound"
         self.feedback = self.root / self.course_id / "feedback"
 
     def _collect(self, student: str):
+        from ..nbgrader_exchange import VettedCollect
+
         self.app.coursedir.student_id = student
-        return self.app.exchange.Collect(coursedir=self.app.coursedir, authenticator=self.app.authenticator,
-                                         parent=self.app)
+        collect = VettedCollect(coursedir=self.app.coursedir, authenticator=self.app.authenticator, parent=self.app)
+        collect.refused = self._refused
+        return collect
 
-    def check(self) -> str | None:
-        """Why the exchange cannot be served, or None."""
-        if not self.course_id:
-            return "no course id (c.CourseDirectory.course_id in nbgrader_config.py)"
-        if not self.inbound.is_dir():
-            return f"no inbound folder {self.inbound}: run `nbgrader release_assignment {self.assignment}` first"
-        return None
-
-    def student_of(self, entry: str) -> str | None:
-        """The student of an inbound entry `student+assignment+timestamp+random` of this assignment."""
-        parts = entry.rsplit("+", 3)
-        if len(parts) == 4 and parts[1] == self.assignment and parts[0]:
-            return parts[0]
-        if len(parts) == 3 and parts[1] == self.assignment and parts[0]:   # add_random_string = False
-            return parts[0]
-        return None
+    def refused(self) -> dict[str, tuple[str, str, str]]:
+        """{entry: (student it names, code, owner)} of every entry collect has refused so far."""
+        return self._refused
 
     def latest(self, student: str = "*") -> dict[str, dict]:
         """{student: the inbound record `nbgrader collect` would pick}, from nbgrader's own init_src."""
@@ -69,51 +136,22 @@ class CourseExchange:
         """`nbgrader submit` has finished writing this entry: it writes timestamp.txt, then the
         submission's secret, after copying the notebooks."""
         folder = self.inbound / record["filename"]
-        try:
-            return bool((folder / "submission_secret.txt").read_text().strip()) and (folder / "timestamp.txt").is_file()
-        except OSError:
-            return False
+        secret = read_small_file(folder / "submission_secret.txt")
+        return bool(secret and secret.strip()) and (folder / "timestamp.txt").is_file()
 
     def notebooks(self, record: dict, assignment_notebooks: set[str]) -> list[str]:
-        names = {Path(p).stem for p in glob.glob(glob.escape(str(self.inbound / record["filename"])) + "/*.ipynb")}
-        return sorted(names & assignment_notebooks)
+        return sorted(set(entry_notebooks(self.inbound / record["filename"])) & assignment_notebooks)
 
     def released(self, record: dict, assignment_notebooks: set[str]) -> bool:
         """Feedback is out for every notebook of that submission (what `fetch_feedback` looks for)."""
         from nbgrader.utils import notebook_hash
 
-        try:
-            secret = (self.inbound / record["filename"] / "submission_secret.txt").read_text()
-        except OSError:
+        secret = read_small_file(self.inbound / record["filename"] / "submission_secret.txt")
+        if secret is None:
             return False
         names = self.notebooks(record, assignment_notebooks)
         return bool(names) and all((self.feedback / f"{notebook_hash(secret=secret, notebook_id=n)}.html").is_file()
                                    for n in names)
-
-    def entry_notebooks(self, entry: str) -> list[str]:
-        """The notebook names (stems) of an inbound entry."""
-        return sorted(Path(p).stem for p in glob.glob(glob.escape(str(self.inbound / entry)) + "/*.ipynb"))
-
-    def release_note(self, entry: str, page: str) -> bool:
-        """`page` released as the feedback of every notebook of a complete inbound entry, under the
-        names `fetch_feedback` looks for, without collecting it (nbgrader's folders are never
-        named after it). False while the entry is incomplete (no secret yet)."""
-        from nbgrader.utils import notebook_hash
-
-        try:
-            secret = (self.inbound / entry / "submission_secret.txt").read_text()
-        except OSError:
-            return False
-        if not secret.strip():
-            return False
-        self.feedback.mkdir(parents=True, exist_ok=True)
-        for name in self.entry_notebooks(entry):   # no notebook: nothing fetch_feedback could look for
-            target = self.feedback / f"{notebook_hash(secret=secret, notebook_id=name)}.html"
-            temporary = self.feedback / f".{target.name}.tmp"
-            temporary.write_text(page, encoding="utf-8")
-            temporary.chmod(0o644)
-            temporary.replace(target)
-        return True
 
     def collect(self, student: str) -> dict | None:
         """nbgrader collect --update for one student: the record it picked (None: nothing ready)."""
@@ -125,13 +163,15 @@ class CourseExchange:
         collect.src_records = records
         collect.init_dest()
         collect.copy_files()
-        return records[0]
+        return None if records[0]["filename"] in self._refused else records[0]
 
     def release_feedback(self, student: str) -> None:
         """nbgrader release_feedback for one student: feedback/<student>/<assignment>/*.html out."""
+        from ..nbgrader_exchange import PrivateReleaseFeedback
+
         self.app.coursedir.student_id = student
-        release = self.app.exchange.ReleaseFeedback(coursedir=self.app.coursedir, authenticator=self.app.authenticator,
-                                                    parent=self.app)
+        release = PrivateReleaseFeedback(coursedir=self.app.coursedir, authenticator=self.app.authenticator,
+                                         parent=self.app)
         release.start()
 
 

@@ -26,7 +26,6 @@ from pathlib import Path
 
 from ..grader.nbgrader_internals import feedback_html_exporter_class
 
-_CONVERTER = None
 _MASKED: tuple[set, str] = (set(), "")   # the page being made: the test cells whose message it hides, and the note
 
 
@@ -144,20 +143,34 @@ def _converter_class():
     return WarmGenerateFeedback
 
 
-def _start(course_dir: str, assignment: str) -> None:
-    """In each feedback process: nbgrader's app configuration (the course's nbgrader_config.py)
-    and the converter, its templates compiled."""
-    global _CONVERTER
+_CONVERTERS: dict = {}   # assignment: its warm converter, in this feedback process
+_COURSE_DIR = ""
+
+
+def _start(course_dir: str, assignments: list[str]) -> None:
+    """In each feedback process: nbgrader's configuration of the course and a warm converter for
+    each assignment known at start (others are made at their first page)."""
+    global _COURSE_DIR
+    _COURSE_DIR = course_dir
+    for assignment in assignments:
+        _converter(assignment)
+
+
+def _converter(assignment: str):
+    """nbgrader's GenerateFeedback converter for the assignment, configured as `nbgrader
+    generate_feedback` would be (the course's nbgrader_config.py), its templates compiled."""
+    if assignment in _CONVERTERS:
+        return _CONVERTERS[assignment]
     from nbgrader.apps import GenerateFeedbackApp
 
     app = GenerateFeedbackApp()
-    app.initialize([assignment, "--force", f"--CourseDirectory.root={course_dir}"])
+    app.initialize([assignment, "--force", f"--CourseDirectory.root={_COURSE_DIR}"])
     app.log_level = logging.ERROR   # nbconvert warns on each page about images without alternative text
     app.coursedir.assignment_id = assignment
-    _CONVERTER = _converter_class()(coursedir=app.coursedir, parent=app)
-    _CONVERTER.force = True
-    _CONVERTER.exporter_class = feedback_html_exporter_class()
-    exporter = _CONVERTER.exporter_class(parent=_CONVERTER, config=_CONVERTER.config)
+    converter = _converter_class()(coursedir=app.coursedir, parent=app)
+    converter.force = True
+    converter.exporter_class = feedback_html_exporter_class()
+    exporter = converter.exporter_class(parent=converter, config=converter.config)
     release = sorted(Path(app.coursedir.format_path(app.coursedir.release_directory, ".", assignment)).glob("*.ipynb"))
     if release:   # a first page, not written: nbconvert's templates, filters and highlighter warmed up
         try:          # (it stops where the template wants the grades GetGrades would have read)
@@ -165,53 +178,62 @@ def _start(course_dir: str, assignment: str) -> None:
                 "notebook": release[0].stem, "score": 0, "max_score": 0, "late_penalty": 0}})
         except Exception:  # noqa: BLE001
             pass
-    _CONVERTER._warm = exporter
+    converter._warm = exporter
     from nbgrader.preprocessors import GetGrades
+    from traitlets.utils.importstring import import_item
+
+    from ..hidden_tests import HideHiddenTests
 
     grades = _grades_read_at_once_class()
-    _CONVERTER.preprocessors = [grades if pp is GetGrades else pp for pp in _CONVERTER.preprocessors]
-    for pp in _CONVERTER.preprocessors:
+    preprocessors = [import_item(pp) if isinstance(pp, str) else pp for pp in converter.preprocessors]
+    if not any(isinstance(pp, type) and issubclass(pp, HideHiddenTests) for pp in preprocessors):
+        preprocessors.insert(1, HideHiddenTests)   # whatever the course's config says: students never see them
+    converter.preprocessors = [grades if pp is GetGrades else pp for pp in preprocessors]
+    for pp in converter.preprocessors:
         exporter.register_preprocessor(pp)
     exporter.register_preprocessor(_hide_hidden_messages_class(), enabled=True)
     from nbconvert.writers import FilesWriter
 
-    _CONVERTER.writer = FilesWriter(parent=_CONVERTER, config=_CONVERTER.config)
+    converter.writer = FilesWriter(parent=converter, config=converter.config)
+    _CONVERTERS[assignment] = converter
+    return converter
 
 
-def _convert(student: str, notebook: str, masked: set | None = None, note: str = "") -> str:
+def _convert(assignment: str, student: str, notebook: str, masked: set | None = None, note: str = "") -> str:
     """`nbgrader generate_feedback ASSIGNMENT --student S --notebook N --force`: the page's path
     (the messages of the `masked` test cells replaced by `note`)."""
     global _MASKED
     _MASKED = (set(masked or ()), note)
-    coursedir = _CONVERTER.coursedir
+    converter = _converter(assignment)
+    coursedir = converter.coursedir
     coursedir.student_id, coursedir.notebook_id = student, notebook
-    _CONVERTER.start()
-    path = os.path.join(_CONVERTER._format_dest(coursedir.assignment_id, student), notebook + ".html")
+    converter.start()
+    path = os.path.join(converter._format_dest(coursedir.assignment_id, student), notebook + ".html")
     if not os.path.isfile(path):
         raise RuntimeError(f"nbgrader wrote no feedback for {student}/{notebook}")
     return path
 
 
 class FeedbackPool:
-    def __init__(self, course_dir: Path, assignment: str, processes: int):
-        self.course_dir, self.assignment = Path(course_dir), assignment
+    def __init__(self, course_dir: Path, assignments: list[str], processes: int):
+        self.course_dir = Path(course_dir)
         # spawn: serve has threads (the watcher, the pipeline); a forked child would inherit their locks
         self.executor = ProcessPoolExecutor(max_workers=max(1, processes),
                                             mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_start, initargs=(str(course_dir), assignment))
+                                            initializer=_start, initargs=(str(course_dir), list(assignments)))
         self.warm = [self.executor.submit(os.getpid) for _ in range(max(1, processes))]
 
-    def clear(self, student: str) -> None:
+    def clear(self, assignment: str, student: str) -> None:
         """Before a submission's first page: its feedback folder emptied, as nbgrader's --force does."""
-        dest = self.course_dir / "feedback" / student / self.assignment
+        dest = self.course_dir / "feedback" / student / assignment
         if dest.exists():
             shutil.rmtree(dest)
         dest.mkdir(parents=True)
 
-    def page(self, student: str, notebook: str, masked: set | None = None, note: str = "") -> Future:
+    def page(self, assignment: str, student: str, notebook: str, masked: set | None = None, note: str = "") -> Future:
         """One notebook's page, in one of the processes (the `masked` test cells' messages
         replaced by `note`)."""
-        return self.executor.submit(_convert, student, notebook, masked or set(), note)
+        return self.executor.submit(_convert, assignment, student, notebook, masked or set(), note)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

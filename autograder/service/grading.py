@@ -8,7 +8,6 @@ so that the sandbox observes one student's notebooks while serve saves another's
 """
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -41,15 +40,12 @@ class Grading:
             self._open()
 
     def _open(self) -> None:
-        """nbgrader's converter and the run's gradebook (nbgrader's converter cannot be made
-        before a first submission folder exists)."""
+        """nbgrader's converter (it cannot be made before a first submission folder exists).
+        serve has the run's gradebook open (grader/gradebook.py's run_gradebooks) around every lane."""
         from ..grader.autograde import ClassReport, grading_pipeline
         from ..grader.converter import make_converter
-        from ..grader.gradebook import run_gradebooks
 
         self.converter = make_converter(str(self.course_dir), self.assignment)
-        self._gradebooks = run_gradebooks(self.converter.coursedir.db_url)
-        self._gradebooks.__enter__()
         self.report = ClassReport()
         self.pipeline = grading_pipeline(self.pool, self.converter, self.jobs, self.report)
 
@@ -149,7 +145,3 @@ class Grading:
             self.pipeline.close()
         else:
             self.pipeline.executor.shutdown(wait=False, cancel_futures=True)
-        try:
-            self._gradebooks.__exit__(None, None, None)
-        except sqlite3.OperationalError:   # another reader: the gradebook stays in WAL mode, which nbgrader reads too
-            pass

@@ -2,6 +2,7 @@
 
     c.ServicePolicy.feedback_per_hour = 3                      # 0 (default): no limit
     c.ServicePolicy.hidden_messages_before_deadline = False    # default True
+    c.ServicePolicy.assignments = {"moyenne_variance": {"feedback_per_hour": 0}}   # one assignment's own
 
 - `feedback_per_hour`: a student gets feedback on at most this many submissions in any hour;
   a submission beyond it waits, and the student's latest submission is graded when the oldest
@@ -12,6 +13,11 @@
   message; the gradebook and autograded/ keep everything. After the due date (or without one)
   messages are shown; `nbgrader generate_feedback` then `release_feedback` after the deadline
   give every student the full pages.
+- `assignments`: the same settings for one assignment, over the course's (each assignment's due
+  date is its own, in the gradebook).
+- `submitter_must_own = True` (default): a submission whose inbound entry is not owned by the Unix
+  account it names, or that holds a symbolic link or another account's file, is not collected.
+  Set False only where every student submits from one account (the kit's own tests).
 """
 from __future__ import annotations
 
@@ -20,7 +26,9 @@ import os
 import re
 from pathlib import Path
 
-from traitlets import Bool, Float, Int
+from dataclasses import dataclass
+
+from traitlets import Bool, Dict, Float, Int, TraitError, validate
 from traitlets.config import Configurable
 
 RELEASES_FILE = "serve_releases.json"
@@ -36,6 +44,32 @@ class ServicePolicy(Configurable):
     limit_window_seconds = Float(3600.0, help="The window of feedback_per_hour, in seconds.").tag(config=True)
     hidden_messages_before_deadline = Bool(True, help="Show the hidden checks' messages before the due date "
                                                       "(False: only that they failed).").tag(config=True)
+    assignments = Dict(help="Per assignment, settings over the course's: "
+                            "{assignment: {'feedback_per_hour': 3, ...}}").tag(config=True)
+    submitter_must_own = Bool(True, help="Refuse an inbound entry not owned by the account it names, or holding "
+                                         "a symbolic link or another account's file.").tag(config=True)
+
+    @validate("assignments")
+    def _known_settings(self, proposal):
+        for assignment, settings in proposal["value"].items():
+            unknown = set(settings) - set(AssignmentPolicy.__dataclass_fields__)
+            if unknown:
+                raise TraitError(f"ServicePolicy.assignments[{assignment!r}]: unknown setting(s) {sorted(unknown)}; "
+                                 f"known: {sorted(AssignmentPolicy.__dataclass_fields__)}")
+        return proposal["value"]
+
+    def of(self, assignment: str) -> "AssignmentPolicy":
+        """The settings that apply to one assignment."""
+        settings = {name: getattr(self, name) for name in AssignmentPolicy.__dataclass_fields__}
+        settings.update(self.assignments.get(assignment, {}))
+        return AssignmentPolicy(**settings)
+
+
+@dataclass(frozen=True)
+class AssignmentPolicy:
+    feedback_per_hour: int
+    limit_window_seconds: float
+    hidden_messages_before_deadline: bool
 
 
 def plain_name(student: str) -> bool:
@@ -51,25 +85,27 @@ def masked_checks(decisions) -> set[str]:
 
 
 class ReleaseLog:
-    """When each student's feedback was released (seconds since the epoch), on disk."""
+    """When each student's feedback on each assignment was released (seconds since the epoch), on disk."""
 
-    def __init__(self, course_dir: Path, window: float):
-        self.path, self.window = Path(course_dir) / RELEASES_FILE, window
+    def __init__(self, course_dir: Path):
+        self.path = Path(course_dir) / RELEASES_FILE
         try:
             loaded = json.loads(self.path.read_text(encoding="utf-8"))
-            self.times = {str(s): [float(t) for t in ts] for s, ts in loaded.items()}
+            self.times = {str(a): {str(s): [float(t) for t in ts] for s, ts in students.items()}
+                          for a, students in loaded.items()}
         except (OSError, ValueError, AttributeError, TypeError):
             self.times = {}
 
-    def next_slot(self, student: str, limit: int, now: float) -> float | None:
+    def next_slot(self, assignment: str, student: str, limit: int, window: float, now: float) -> float | None:
         """None when the student may get feedback now, else the time they may."""
-        recent = sorted(t for t in self.times.get(student, []) if now - t < self.window)
+        recent = sorted(t for t in self.times.get(assignment, {}).get(student, []) if now - t < window)
         if limit <= 0 or len(recent) < limit:
             return None
-        return recent[len(recent) - limit] + self.window
+        return recent[len(recent) - limit] + window
 
-    def record(self, student: str, when: float) -> None:
-        self.times[student] = [t for t in self.times.get(student, []) if when - t < self.window] + [when]
+    def record(self, assignment: str, student: str, when: float, window: float) -> None:
+        students = self.times.setdefault(assignment, {})
+        students[student] = [t for t in students.get(student, []) if when - t < window] + [when]
         temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(self.times), encoding="utf-8")
         os.replace(temporary, self.path)

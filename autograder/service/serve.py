@@ -1,5 +1,10 @@
-"""`python -m autograder serve ASSIGNMENT [--queue redis://HOST:PORT/N] [--jobs N]`, from the
+"""`python -m autograder serve [ASSIGNMENT...] [--queue redis://HOST:PORT/N] [--jobs N]`, from the
 course root: grade each submission as `nbgrader submit` brings it, and release its feedback.
+
+Without an assignment, every assignment the course has released (nbgrader's release_assignment:
+`exchange/<course>/outbound/<assignment>/`) that the kit has a course for, including one released
+while serve runs (the exchange's outbound folder is watched too). One serve per course: it is the
+gradebook's one writer for every assignment.
 
 For each student whose latest submission has no feedback out yet: nbgrader's collect (latest
 submission wins, into submitted/), the kit's grader (warm sandbox, or the job queue's workers),
@@ -19,14 +24,18 @@ import signal
 import sys
 import threading
 import time
+import sqlite3
 from pathlib import Path
 
+from ..nbgrader_exchange.vetting import ENGLISH, FRENCH
 from ..text import printable
-from .exchange import CourseExchange, seconds_since
+from .exchange import ExchangeLayout, entry_parts, seconds_since
+from .lane import Lane
 from .policy import HIDDEN_BEFORE_DEADLINE, ReleaseLog, ServicePolicy, masked_checks, plain_name
 
 STOP = "__stop__"
 WAKE = "__wake__"
+RELEASED = "__released__"
 TRACE = bool(os.environ.get("KIT_SERVE_TRACE"))   # phase timings on stderr, for the benchmark
 
 
@@ -38,62 +47,74 @@ def trace(what: str, since: float) -> float:
 
 
 class Service:
-    def __init__(self, course_dir: Path, assignment: str, queue_url: str | None, jobs: int, out=None):
+    def __init__(self, course_dir: Path, assignments: list[str] | None, queue_url: str | None, jobs: int, out=None):
         self.out = out if out is not None else sys.stdout
-        self.course_dir, self.assignment, self.queue_url, self.jobs = course_dir, assignment, queue_url, jobs
+        self.course_dir, self.queue_url, self.jobs = course_dir, queue_url, jobs
+        self.only = list(assignments) if assignments else None   # None: every assignment released
         self.events: queue.Queue = queue.Queue()
-        self.todo: dict[str, None] = {}         # students to look at, in order of arrival
-        self.pages: dict[str, list] = {}        # student: the futures of the pages of the submission being graded
-        self.releasing: dict[str, tuple] = {}   # student: (graded submission, its pages' futures, since)
-        self.deferred: dict[str, float] = {}    # student: when their latest submission may be graded (the policy)
-        self.refused: set[str] = set()          # inbound entries refused (student id not a plain name)
+        self.lanes: dict[str, Lane] = {}
+        self.ignored: set[str] = set()          # released assignments serve cannot grade (said once)
+        # keyed by (assignment, student):
+        self.todo: dict[tuple, None] = {}       # submissions to look at, in order of arrival
+        self.pages: dict[tuple, list] = {}      # the futures of the pages of the submission being graded
+        self.releasing: dict[tuple, tuple] = {} # (graded submission, its pages' futures, since)
+        self.deferred: dict[tuple, float] = {}  # when the latest submission may be graded (the policy)
+        self.refused: set[str] = set()          # inbound entries refused
         self.graded_count = 0
+        self.before_release: list = []   # callables (assignment, student): after the pages, before nbgrader's release
+        self.after_release: list = []    # callables (assignment, student, score, max score, submitted at)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
     def run(self) -> int:
         start = time.monotonic()
+        from ..nbgrader_settings import course_settings, nbgrader_config
+
+        settings = course_settings(self.course_dir)
+        self.layout = ExchangeLayout(settings)
+        problem = self.layout.problem()
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+        if not self._wait_for_the_first_release():
+            return 0
         if self.queue_url:
             from .queue import RemotePool
 
-            pool, in_flight = RemotePool(self.queue_url, self.say), 64
-            if not pool.reachable():
+            self.pool, self.in_flight = RemotePool(self.queue_url, self.say), 64
+            if not self.pool.reachable():
                 self.say(f"Redis unreachable at {self.queue_url}: submissions will wait for it")
         else:
             from ..sandbox import SandboxPool
 
-            pool, in_flight = SandboxPool(self.jobs, wait=False), self.jobs   # warms up while nbgrader loads
+            self.pool, self.in_flight = SandboxPool(self.jobs, wait=False), self.jobs   # warms up while nbgrader loads
         os.chdir(self.course_dir)
-        exchange = CourseExchange(self.course_dir, self.assignment)
-        problem = exchange.check()
-        if problem:
-            pool.close()
-            print(f"error: {problem}", file=sys.stderr)
-            return 2
+        for line in self.layout.secure():
+            self.say(line)
+        from ..grader.gradebook import run_gradebooks
         from .feedback import FeedbackPool
-        from .grading import Grading
         from .watch import InboundWatcher
 
-        self.policy = ServicePolicy(config=exchange.app.config)
-        self.releases = ReleaseLog(self.course_dir, self.policy.limit_window_seconds)
-
-        feedback = FeedbackPool(self.course_dir, self.assignment, os.cpu_count() or 2)   # starts its processes
-        grading = Grading(self.course_dir, self.assignment, pool, in_flight, lambda: self.events.put(WAKE))
-        watcher = InboundWatcher(str(exchange.inbound), self.events.put)
+        self.policy = ServicePolicy(config=nbgrader_config(self.course_dir)[0])
+        self.releases = ReleaseLog(self.course_dir)
+        gradebooks = run_gradebooks(settings.db_url)
+        gradebooks.__enter__()
+        first = [a for a in self._released() if self._servable(a)]
+        self.feedback = FeedbackPool(self.course_dir, first, os.cpu_count() or 2)   # starts its processes
+        watcher = InboundWatcher(str(self.layout.inbound), self.events.put, str(self.layout.outbound), self._released_now)
         watcher.start()                      # before the first look: nothing submitted from now on is missed
-        for student, record in exchange.latest().items():
-            if not plain_name(student):
-                self._refuse(exchange, record["filename"], student)
-            elif not exchange.released(record, grading.notebooks):
-                self.todo[student] = None
-        for worker in getattr(pool, "workers", []):
+        for assignment in first:
+            self._open_lane(assignment, announce=False)
+        for worker in getattr(self.pool, "workers", []):
             worker.ready()                   # the sandbox is warm before the first line
-        for warm in feedback.warm:
+        for warm in self.feedback.warm:
             warm.result()                    # and the feedback processes
         where = f"jobs on {self.queue_url}" if self.queue_url else f"{self.jobs} sandboxed workers in this process"
-        self.say(f"serving {exchange.course_id}/{self.assignment}: watching {exchange.inbound} ({where}); "
-                 f"{len(self.todo)} submission(s) waiting; ready in {time.monotonic() - start:.1f} s. Ctrl-C stops.")
+        self.say(f"serving {self.layout.course_id}: {', '.join(sorted(self.lanes)) or 'no assignment yet'}"
+                 f"{'' if self.only else ' (and any assignment released later)'}: watching {self.layout.inbound} "
+                 f"({where}); {len(self.todo)} submission(s) waiting; ready in {time.monotonic() - start:.1f} s. "
+                 "Ctrl-C stops.")
         stopping = threading.Event()
 
         def stop(_signum, _frame):
@@ -102,163 +123,290 @@ class Service:
 
         previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            self._loop(exchange, grading, feedback, stopping)
+            self._loop(stopping)
         finally:
             watcher.stop()
-            feedback.close()                 # its processes read the gradebook: closed before it
-            pool.close()
-            grading.close(drain=False)
+            self.feedback.close()            # its processes read the gradebook: closed before it
+            self.pool.close()
+            for lane in self.lanes.values():
+                lane.close()
+            try:
+                gradebooks.__exit__(None, None, None)
+            except sqlite3.OperationalError:   # another reader: the gradebook stays in WAL mode, which nbgrader reads too
+                pass
             for s, handler in previous.items():
                 signal.signal(s, handler)
-        left = len(grading.in_flight) + len(self.releasing) + len(self.todo)
+        left = sum(len(lane.grading.in_flight) for lane in self.lanes.values()) + len(self.releasing) + len(self.todo)
         self.say(f"stopped: {self.graded_count} submission(s) graded"
                  + (f"; {left} left for the next start" if left else ""))
         return 0
 
-    def _busy(self, grading) -> set[str]:
-        return set(grading.in_flight) | set(self.releasing)
+    # --- assignments ---------------------------------------------------------------------------
 
-    def _loop(self, exchange: CourseExchange, grading, feedback, stopping: threading.Event) -> None:
+    def _wait_for_the_first_release(self) -> bool:
+        """Until the course's exchange folder exists (nbgrader release_assignment makes it): a
+        unit started at boot, before the term's first release, waits instead of failing."""
+        if self.layout.inbound.is_dir():
+            return True
+        self.say(f"waiting for the course's first release: no {self.layout.inbound} yet "
+                 "(nbgrader release_assignment makes it)")
+        stopping = threading.Event()
+        previous = {s: signal.signal(s, lambda *_: stopping.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            while not self.layout.inbound.is_dir():
+                if stopping.wait(2.0):
+                    self.say("stopped before the first release")
+                    return False
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        return True
+
+    def _released(self) -> list[str]:
+        released = self.layout.released()
+        if self.only is None:
+            return released
+        for assignment in self.only:
+            if assignment not in released and assignment not in self.ignored:
+                self.ignored.add(assignment)
+                self.say(f"{printable(assignment, 120)}: not released yet (no {self.layout.outbound / assignment}); "
+                         "served once nbgrader release_assignment has released it")
+        return [a for a in released if a in self.only]
+
+    def _servable(self, assignment: str) -> bool:
+        """The kit has a course package for it; else said once on the console."""
+        from ..course import CourseError, load
+
+        try:
+            load(assignment)
+            return True
+        except (CourseError, ModuleNotFoundError) as exc:
+            if assignment not in self.ignored:
+                self.ignored.add(assignment)
+                self.say(f"{printable(assignment, 120)}: released, but not served: the kit has no course for it "
+                         f"({printable(exc, 160)}); grade it with nbgrader autograde")
+            return False
+
+    def _released_now(self, name: str) -> None:
+        """From the watcher's thread: something changed in the exchange's outbound folder."""
+        self.events.put((RELEASED, name))
+
+    def _open_lane(self, assignment: str, announce: bool = True) -> Lane | None:
+        if assignment in self.lanes:
+            return self.lanes[assignment]
+        if assignment in self.ignored or (self.only is not None and assignment not in self.only):
+            return None
+        if assignment not in self.layout.released() or not self._servable(assignment):
+            return None
+        lane = Lane(self.course_dir, assignment, self.pool, self.in_flight, lambda: self.events.put(WAKE), self.policy)
+        self.lanes[assignment] = lane
+        waiting = 0
+        for student, record in lane.exchange.latest().items():
+            if not plain_name(student):
+                self._refuse_name(record["filename"], student)
+            elif not lane.exchange.released(record, lane.notebooks):
+                self.todo[(assignment, student)] = None
+                waiting += 1
+        self._refused_by_collect(lane)
+        if announce:
+            self.say(f"serving {printable(assignment, 120)} too (released while serving); {waiting} submission(s) waiting")
+        return lane
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def _busy(self) -> set[tuple]:
+        busy = set(self.releasing)
+        for assignment, lane in self.lanes.items():
+            busy |= {(assignment, student) for student in lane.grading.in_flight}
+        return busy
+
+    def _loop(self, stopping: threading.Event) -> None:
         while not stopping.is_set():
             # wait for an event (a submission's entry changed, an observation or a feedback page
-            # is done, a stop) or a student's next slot, unless a submission can be started now
-            self._take_events(exchange, self._wait(grading))
+            # is done, a release, a stop) or a student's next slot, unless a submission can be started now
+            self._take_events(self._wait())
             if stopping.is_set():
                 break
             now = time.time()
-            for student, when in list(self.deferred.items()):
+            for key, when in list(self.deferred.items()):
                 if when <= now:
-                    del self.deferred[student]
-                    self.todo[student] = None
-            for student in list(self.todo):
-                if student in self._busy(grading):
+                    del self.deferred[key]
+                    self.todo[key] = None
+            busy = self._busy()
+            for key in list(self.todo):
+                if key in busy:
                     continue              # looked at again once the submission in flight is out
-                del self.todo[student]
+                del self.todo[key]
+                self._start(key, now)
+            for assignment, lane in self.lanes.items():
                 t = time.monotonic()
-                record = exchange.latest(student).get(student)
-                if record is None or not exchange.ready(record) or exchange.released(record, grading.notebooks):
-                    continue
-                if self._later(student, now):
-                    continue
-                record = exchange.collect(student)
-                t = trace("collect", t)
-                if record is not None:
-                    grading.start(student, record)
-                    trace("sanitize", t)
-                    self._pages(grading, feedback)
-            t = time.monotonic()
-            finished = grading.advance()
-            if finished:
-                trace("save", t)
-            self._pages(grading, feedback)
-            for done in finished:
-                self.releasing[done.student] = (done, self.pages.pop(done.student, []), time.monotonic())
-            for student, (done, futures, since) in list(self.releasing.items()):
+                finished = lane.grading.advance()
+                if finished:
+                    trace("save", t)
+                self._pages(lane)
+                for done in finished:
+                    key = (assignment, done.student)
+                    self.releasing[key] = (done, self.pages.pop(key, []), time.monotonic())
+            for key, (done, futures, since) in list(self.releasing.items()):
                 if all(f.done() for f in futures):
-                    del self.releasing[student]
+                    del self.releasing[key]
                     trace("feedback", since)
-                    self._release(exchange, grading, done, futures)
+                    self._release(self.lanes[key[0]], done, futures)
 
-    def _wait(self, grading) -> float | None:
+    def _start(self, key: tuple, now: float) -> None:
+        """Collect the student's latest submission and send it to grading, unless the policy defers it."""
+        assignment, student = key
+        lane = self.lanes[assignment]
+        t = time.monotonic()
+        record = lane.exchange.latest(student).get(student)
+        self._refused_by_collect(lane)
+        if record is None or not lane.exchange.ready(record) or lane.exchange.released(record, lane.notebooks):
+            return
+        if self._later(lane, student, now):
+            return
+        record = lane.exchange.collect(student)
+        self._refused_by_collect(lane)
+        t = trace("collect", t)
+        if record is not None:
+            lane.grading.start(student, record)
+            trace("sanitize", t)
+            self._pages(lane)
+
+    def _wait(self) -> float | None:
         """How long to wait for an event: 0 when a submission can be started now, until the
         earliest deferred student's slot, or for ever."""
-        if not self.todo.keys() <= self._busy(grading):
+        if not self.todo.keys() <= self._busy():
             return 0.0
         if self.deferred:
             return max(0.0, min(self.deferred.values()) - time.time())
         return None
 
-    def _later(self, student: str, now: float) -> bool:
+    def _later(self, lane: Lane, student: str, now: float) -> bool:
         """The policy's limit of feedback per hour: True (and the student deferred) when reached."""
-        limit = self.policy.feedback_per_hour
-        slot = self.releases.next_slot(student, limit, now) if limit > 0 else None
+        policy, key = lane.policy, (lane.assignment, student)
+        limit = policy.feedback_per_hour
+        slot = self.releases.next_slot(lane.assignment, student, limit, policy.limit_window_seconds, now) \
+            if limit > 0 else None
         if slot is None:
             return False
-        if student not in self.deferred:
-            self.say(f"{printable(student, 120)}: feedback on {limit} submission(s) in the last "
-                     f"{self.policy.limit_window_seconds / 60:g} minutes, the limit; the latest submission is graded at "
+        if key not in self.deferred:
+            self.say(f"{printable(student, 120)}: feedback on {limit} submission(s) of {lane.assignment} in the last "
+                     f"{policy.limit_window_seconds / 60:g} minutes, the limit; the latest submission is graded at "
                      f"{time.strftime('%H:%M:%S', time.localtime(slot))}")
-        self.deferred[student] = slot
+        self.deferred[key] = slot
         return True
 
-    def _masked(self, grading, graded) -> set[str]:
+    def _masked(self, lane: Lane, graded) -> set[str]:
         """The checks whose message the page hides (the policy, before the due date)."""
-        if self.policy.hidden_messages_before_deadline:
+        if lane.policy.hidden_messages_before_deadline:
             return set()
-        due = grading.duedate()
+        due = lane.grading.duedate()
         if due is None or time.time() >= due:
             return set()
         return masked_checks(graded.decisions)
 
-    def _pages(self, grading, feedback) -> None:
+    def _pages(self, lane: Lane) -> None:
         """Each notebook's feedback page, started as soon as the notebook is saved."""
-        for graded in grading.take_saved():
-            student, notebook = graded.student, graded.notebook
-            if not (self.course_dir / "autograded" / student / self.assignment / f"{notebook}.ipynb").is_file():
+        for graded in lane.grading.take_saved():
+            student, notebook, key = graded.student, graded.notebook, (lane.assignment, graded.student)
+            if not (self.course_dir / "autograded" / student / lane.assignment / f"{notebook}.ipynb").is_file():
                 continue                     # nothing nbgrader can make a page of (scored 0, said in the line)
-            if student not in self.pages:
-                feedback.clear(student)
-                self.pages[student] = []
-            future = feedback.page(student, notebook, self._masked(grading, graded), HIDDEN_BEFORE_DEADLINE)
+            if key not in self.pages:
+                self.feedback.clear(lane.assignment, student)
+                self.pages[key] = []
+            future = self.feedback.page(lane.assignment, student, notebook, self._masked(lane, graded),
+                                        HIDDEN_BEFORE_DEADLINE)
             future.add_done_callback(lambda _f: self.events.put(WAKE))
-            self.pages[student].append(future)
+            self.pages[key].append(future)
 
-    def _take_events(self, exchange: CourseExchange, timeout: float | None) -> None:
+    def _take_events(self, timeout: float | None) -> None:
         """Every event waiting; first, wait up to `timeout` seconds (None: for ever) for one."""
         try:
             event = self.events.get(timeout=timeout) if timeout != 0 else self.events.get_nowait()
         except queue.Empty:
             return
         while True:
-            if event not in (STOP, WAKE):
-                student = exchange.student_of(event)
-                if student is not None and not plain_name(student):
-                    self._refuse(exchange, event, student)
-                elif student is not None:
-                    self.todo[student] = None
+            if isinstance(event, tuple) and event[0] == RELEASED:
+                self._open_lane(event[1])
+            elif event not in (STOP, WAKE):
+                self._entry_changed(event)
             try:
                 event = self.events.get_nowait()
             except queue.Empty:
                 return
 
-    def _refuse(self, exchange: CourseExchange, entry: str, student: str) -> None:
+    def _entry_changed(self, entry: str) -> None:
+        parts = entry_parts(entry)
+        if parts is None:
+            return
+        student, assignment = parts
+        if not plain_name(student):
+            self._refuse_name(entry, student)
+            return
+        if self._open_lane(assignment) is not None:
+            self.todo[(assignment, student)] = None
+
+    # --- refusals ------------------------------------------------------------------------------
+
+    def _refuse_name(self, entry: str, student: str) -> None:
         """A submission whose student id is not a plain name is not collected (nbgrader would name
         folders after it): a French note is released as its feedback, one line on the console."""
         if entry in self.refused:
             return
-        page = ("<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Rendu refusé</title></head>"
-                "<body><h1>Rendu refusé</h1><p>Ce rendu n'a pas été corrigé : l'identifiant d'étudiant "
-                f"« {html.escape(printable(student, 120))} » n'est pas un nom simple (lettres et chiffres sans "
-                "accent, « . », « _ », « - », « @ »). Demande à ton enseignant de vérifier ton compte, puis rends "
-                "à nouveau ton devoir.</p></body></html>\n")
-        if exchange.release_note(entry, page):
+        reason = (f"l'identifiant d'étudiant « {html.escape(printable(student, 120))} » n'est pas un nom simple "
+                  "(lettres et chiffres sans accent, « . », « _ », « - », « @ »). Demande à ton enseignant de "
+                  "vérifier ton compte, puis rends à nouveau ton devoir.")
+        if self.layout.release_note(entry, refusal_page(reason)):
             self.refused.add(entry)
             self.say(f"refused {printable(entry, 160)}: the student id {printable(student, 120)!r} is not a plain "
                      "name (letters, digits, '.', '_', '-', '@'); not collected; a French note is released as its "
                      "feedback")
 
-    def _release(self, exchange: CourseExchange, grading, done, futures) -> None:
+    def _refused_by_collect(self, lane: Lane) -> None:
+        """The entries nbgrader's collect (the kit's VettedCollect) refused: one line each, and a
+        French note as their feedback (fetched only by whoever made the entry: its secret is theirs)."""
+        for entry, (student, code, owner) in lane.exchange.refused().items():
+            if entry in self.refused:
+                continue
+            reason = FRENCH[code] + ". Il n'a pas été corrigé ; rends ton devoir à nouveau depuis ton propre compte."
+            self.layout.release_note(entry, refusal_page(reason))
+            self.refused.add(entry)
+            self.say(f"refused {printable(entry, 160)}: {ENGLISH[code].format(owner=printable(owner, 60))}; "
+                     f"not collected, {printable(student, 120)}'s other submissions are unaffected")
+
+    # --- release -------------------------------------------------------------------------------
+
+    def _release(self, lane: Lane, done, futures) -> None:
         student = done.student
         t = time.monotonic()
         try:
             for future in futures:
                 future.result()
-            exchange.release_feedback(student)
-            self.releases.record(student, time.time())
+            for before in self.before_release:
+                before(lane.assignment, student)
+            lane.exchange.release_feedback(student)
+            self.releases.record(lane.assignment, student, time.time(), lane.policy.limit_window_seconds)
             trace("release", t)
         except Exception as exc:  # noqa: BLE001  (one student's failure must not stop the service)
             self.say(f"{printable(student, 120)}: graded, but the feedback could not be released "
                      f"({type(exc).__name__}: {printable(exc, 120)})")
             return
         self.graded_count += 1
-        score, total = grading.score(student)
+        score, total = lane.grading.score(student)
+        for after in self.after_release:
+            after(lane.assignment, student, score, total, done.record["timestamp"])
         failed = [f"{g.notebook}:{d.grade_id}" for g in done.graded for d in g.decisions if not d.passed]
         problems = [f"{s.notebook}: {s.reason}" for s in done.skipped]
-        self.say(f"graded {printable(student, 120):<24} {score:g}/{total:g}  "
+        self.say(f"graded {printable(student, 120):<24} {score:g}/{total:g}  {lane.assignment}  "
                  f"{seconds_since(done.record):6.2f} s after submit"
                  f"  submitted {done.record['timestamp']:%Y-%m-%d %H:%M:%S}"
                  + (f"  failed: {' '.join(failed[:6])}{' ...' if len(failed) > 6 else ''}" if failed else "")
                  + (f"  ({printable('; '.join(problems), 120)})" if problems else ""))
+
+
+def refusal_page(reason: str) -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Rendu refusé</title></head>"
+            f"<body><h1>Rendu refusé</h1><p>Ce rendu n'a pas été corrigé : {reason}</p></body></html>\n")
 
 
 def course_root(course_dir_option: str) -> Path:
@@ -273,4 +421,4 @@ def course_root(course_dir_option: str) -> Path:
 
 def cmd_serve(args) -> int:
     course_dir = course_root(args.course_dir)
-    return Service(course_dir, args.assignment, args.queue, args.jobs).run()
+    return Service(course_dir, args.assignments, args.queue, args.jobs).run()

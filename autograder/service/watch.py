@@ -1,4 +1,5 @@
-"""Wake the service when `nbgrader submit` writes into the exchange's inbound folder.
+"""Wake the service when `nbgrader submit` writes into the exchange's inbound folder, or
+`nbgrader release_assignment` into its outbound folder.
 
 watchdog's observer (inotify on Linux) watches the inbound folder itself, not recursively:
 `nbgrader submit` creates the entry `student+assignment+timestamp+random`, copies the notebooks
@@ -31,12 +32,17 @@ class _Entries(FileSystemEventHandler):
 
 
 class InboundWatcher:
-    """`on_entry(name)` (from watchdog's thread) for each event on an entry of `inbound`."""
+    """`on_entry(name)` (from watchdog's thread) for each event on an entry of `inbound`; with
+    `outbound`, `on_release(name)` for each event on an assignment folder of the exchange's
+    outbound folder (nbgrader release_assignment while serve runs)."""
 
-    def __init__(self, inbound: str, on_entry: Callable[[str], None]):
+    def __init__(self, inbound: str, on_entry: Callable[[str], None], outbound: str | None = None,
+                 on_release: Callable[[str], None] | None = None):
         self.observer = Observer()
         self.observer.daemon = True
         self.observer.schedule(_Entries(str(inbound), on_entry), str(inbound), recursive=False)
+        if outbound is not None and on_release is not None and os.path.isdir(outbound):
+            self.observer.schedule(_Entries(str(outbound), on_release), str(outbound), recursive=False)
 
     def start(self) -> None:
         self.observer.start()
