@@ -21,10 +21,23 @@ c.ExecutePreprocessor.timeout = 60
 # cell writing to stderr scores 0 in nbgrader, so such lines are dropped before grading.
 c.IgnorePattern.pattern = r"(?s).*(UserWarning|DeprecationWarning|FutureWarning).*"
 
+# Feedback pages (nbgrader generate_feedback, formgrader's Generate Feedback, serve): each hidden
+# test region shows as one French line, a failed hidden check as its verdict and message
+# (autograder/hidden_tests.py); formgrader and autograded/ keep everything.
+c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", "autograder.hidden_tests.HideHiddenTests",
+                                    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+
 # Kernels draw as JupyterLab does (the inline backend: each figure becomes a PNG output at the end
 # of its cell, no window), so a student's plots are in the autograded notebook and the feedback;
 # the kit's grader runs cells with the same backend.
 os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+
+# nbgrader's exchange on a shared machine (docs/deploy.md): collect refuses an entry not owned by the
+# account it names or holding a link (nbgrader's check_owner, True by default, only warned); each
+# released feedback page is readable by its student's account only. The students' side
+# (PrivateSubmit, FetchFeedbackWithSummary) is set in the shared environment's config.
+c.ExchangeFactory.collect = "autograder.nbgrader_exchange.VettedCollect"
+c.ExchangeFactory.release_feedback = "autograder.nbgrader_exchange.PrivateReleaseFeedback"
 
 # Grading on submit (`python -m autograder serve`), docs/service.md#policies: feedback on at most
 # N submissions per student and hour; hidden checks' messages hidden until the due date.
