@@ -218,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .exports.gradescope_bundle import add_subcommand as add_gradescope_bundle
     add_gradescope_bundle(sub)
     add_service_commands(sub)
+    from .deployment.doctor import add_subcommand as add_doctor
+    add_doctor(sub)
     from .exports.cli import add_export_commands   # export moodle | export canvas
     add_export_commands(sub)
     return parser
