@@ -22,70 +22,27 @@ from pathlib import Path
 
 from autograder.courses.descente_gradient.checks.feedback import feedback
 from autograder.courses.descente_gradient.course import STEPS
-from autograder.courses.descente_gradient.sample_class import solutions
-from autograder.nbgrader_cli import ROOT
 from service_support import (ASSIGNMENT, Process, Student, course_id, error_in_page, graded_lines,
                              make_course_with_exchange)
 
+from .assignment_list import (CELLS, CHROMIUM, CHROMIUM_ARGS, NBGRADER_MS, TIMEOUT_MS, _accept_kernel_dialog, _cell,
+                              fill_and_save, list_item, open_assignment_list, step_one_answers)
 from .jupyterlab_server import jupyterlab
-from .test_student_workflow import (CHROMIUM, CHROMIUM_ARGS, SEED_GRADIENT, SHOTS, TIMEOUT_MS, _accept_kernel_dialog,
-                                    _cell, _type_into)
+from .test_student_workflow import SHOTS
 
 NOTEBOOK = STEPS["etape1"].filename
 NOTEBOOK_ID = Path(NOTEBOOK).stem
-NBGRADER_MS = 90_000     # the Assignment List's server calls run nbgrader's exchange commands
 SERVE_START_S = 240      # serve warms its sandbox (torch) before its ready line
 GRADED_S = 240
-# Where the student types each answer: a line of the solution cell, as the release hands it out.
-CELLS = {"avant": "def avant(x)", "regret": "def regret(y, y_predit)", "gradient": "def gradient(x, y, y_predit)",
-         "entrainement": "historique = []"}
 PASSING = ("test_avant", "test_regret")   # step 1's test cells that the sum gradient does not fail
 # The kit's message for the sum gradient, as its check of step 1 words it (4 = len(X) in the notebook).
 SUM_MESSAGE = "AssertionError: " + feedback("gradient_sum", n=4)
-
-
-def _student_answers() -> dict[str, str]:
-    """The instructor's solutions of step 1, except the gradient: the seed's sum."""
-    answers = solutions(ROOT, "etape1")
-    assert set(CELLS) == set(answers), f"step 1's solution cells changed: {sorted(answers)}"
-    return {**answers, "gradient": SEED_GRADIENT}
 
 
 def _shot(page, name: str, target=None) -> None:
     if target is not None:
         target.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / f"list_{name}.png"))
-
-
-def _list_item(page, section: str):
-    """The assignment's row in one of the Assignment List's sections (released, fetched, submitted)."""
-    return page.locator(f"#{section}_assignments_list > .list_item").filter(has_text=ASSIGNMENT)
-
-
-def _open_assignment_list(page) -> None:
-    from playwright.sync_api import expect
-
-    page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
-    page.get_by_role("menuitem", name="Assignment List", exact=True).click()
-    expect(page.locator("#course_list_default")).to_have_text(course_id())
-
-
-def _fill_and_save(page, notebook: Path) -> None:
-    """Type each answer into its solution cell and save (Ctrl+S); the file on disk then holds them."""
-    from playwright.sync_api import expect
-
-    answers = _student_answers()
-    for grade_id, marker in CELLS.items():
-        _type_into(page, _cell(page, marker), answers[grade_id])
-    unsaved = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty").filter(has_text=NOTEBOOK)
-    expect(unsaved).to_have_count(1)   # the tab shows the edits first, then their saving
-    page.keyboard.press("Control+S")
-    expect(unsaved).to_have_count(0)
-    saved = {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"])
-             for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-             if c["metadata"].get("nbgrader", {}).get("solution")}
-    for grade_id, answer in answers.items():
-        assert saved[grade_id].strip() == answer.strip(), f"{grade_id} not saved as typed:\n{saved[grade_id]}"
 
 
 def _expected_score(course: Path) -> str:
@@ -144,12 +101,12 @@ def test_fetch_submit_and_read_feedback_from_the_assignment_list(tmp_path):
                 page.goto(f"{base}/lab?token={token}")
 
                 # 1. The Assignment List shows the released assignment; Fetch brings it home.
-                _open_assignment_list(page)
-                released = _list_item(page, "released")
+                open_assignment_list(page, course_id())
+                released = list_item(page, "released", ASSIGNMENT)
                 expect(released.get_by_role("button", name="Fetch")).to_be_visible(timeout=NBGRADER_MS)
                 _shot(page, "1_released")
                 released.get_by_role("button", name="Fetch").click()
-                fetched = _list_item(page, "fetched")
+                fetched = list_item(page, "fetched", ASSIGNMENT)
                 expect(fetched.get_by_role("button", name="Submit")).to_be_visible(timeout=NBGRADER_MS)
                 assert (folder / NOTEBOOK).is_file(), f"Fetch did not write {folder / NOTEBOOK}"
 
@@ -165,14 +122,14 @@ def test_fetch_submit_and_read_feedback_from_the_assignment_list(tmp_path):
                 expect(page.locator(".jp-StatusBar-Widget").filter(has_text="| Idle")).to_have_count(1)
 
                 # 3. The answers, typed and saved: the seed's sum gradient, right answers elsewhere.
-                _fill_and_save(page, folder / NOTEBOOK)
+                fill_and_save(page, folder / NOTEBOOK, step_one_answers(seed_gradient=True))
                 _shot(page, "3_filled_with_sum_gradient", _cell(page, CELLS["gradient"]))
 
                 # 4. Back to the Assignment List: Submit, once serve is ready.
                 page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab").filter(has_text="Assignments").click()
                 serve.wait_for("serving ", timeout=SERVE_START_S)
                 fetched.get_by_role("button", name="Submit").click()
-                submitted = _list_item(page, "submitted")
+                submitted = list_item(page, "submitted", ASSIGNMENT)
                 expect(submitted.get_by_role("button", name="Fetch Feedback")).to_be_visible(timeout=NBGRADER_MS)
                 _shot(page, "4_submitted")
 

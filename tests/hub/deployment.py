@@ -1,0 +1,290 @@
+"""A course deployed as docs/deploy.md says, for the end-to-end tests: deploy/install.sh (the shared
+environment, JupyterHub, configurable-http-proxy, the exchange, the students' config),
+deploy/add-account.sh (an instructor and students, real Unix accounts), a real PostgreSQL server
+for the gradebook, deploy/setup-course.sh (the course folder, its config, formgrader, the systemd
+unit), serve started from that unit as its account, and JupyterHub on 127.0.0.1.
+
+Everything lives under a folder of /var/tmp that the test's accounts can enter (pytest's own
+temporary folders are 0700), except the shared environment, kept in /opt/kit-e2e-env between runs
+(deploy/install.sh is idempotent: a second run reinstalls the kit only). Accounts, their groups,
+the servers and every process the test started are removed at the end.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.nbgrader_cli import ROOT
+
+PREFIX = Path("/opt/kit-e2e-env")
+COURSE_ID = "descente_gradient_pytorch"
+INSTALL_SECONDS = 1500
+GROUPS = ("kit-students", "kit-instructors")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(cmd: list[str], timeout: float = 300, input: str | None = None, check: bool = True, **kwargs) -> str:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input, **kwargs)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{shlex.join(cmd)} failed (exit {done.returncode}):\n{done.stdout[-3000:]}\n"
+                             f"{done.stderr[-3000:]}")
+    return done.stdout + done.stderr
+
+
+@dataclass
+class Account:
+    name: str
+    password: str
+    role: str
+
+    @property
+    def home(self) -> Path:
+        return Path(pwd.getpwnam(self.name).pw_dir)
+
+    def env(self) -> dict[str, str]:
+        return {"HOME": str(self.home), "USER": self.name, "LOGNAME": self.name, "LANG": "C.UTF-8",
+                "PATH": f"{PREFIX}/venv/bin:/usr/local/bin:/usr/bin:/bin"}
+
+    def command(self, *args: str) -> list[str]:
+        """`args` as this account, with a clean environment (runuser: its groups too)."""
+        return ["runuser", "-u", self.name, "--", "env", "-i", *[f"{k}={v}" for k, v in self.env().items()], *args]
+
+    def run(self, *args: str, cwd: Path | None = None, timeout: float = 300, check: bool = True) -> str:
+        return run(self.command(*args), cwd=cwd or self.home, timeout=timeout, check=check)
+
+    def python(self, script: str, cwd: Path | None = None, check: bool = True) -> str:
+        return self.run(f"{PREFIX}/venv/bin/python", "-c", script, cwd=cwd, check=check)
+
+
+class Postgres:
+    """A PostgreSQL server of the test's own: a cluster in `where` owned by the postgres account,
+    a Unix socket only (no TCP), peer authentication (an account connects as its own role)."""
+
+    def __init__(self, where: Path):
+        binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        assert binaries, "PostgreSQL's server is missing: apt-get install postgresql (.ci/run does)"
+        self.bin = Path(binaries[-1]).parent
+        self.data, self.socket, self.port = where / "pgdata", where / "pgsocket", free_port()
+        self.log = where / "pglog" / "postgres.log"
+        for folder in (self.data, self.socket, self.log.parent):
+            folder.mkdir(mode=0o700)
+            shutil.chown(folder, "postgres", "postgres")
+        self.socket.chmod(0o755)
+        self._as_postgres([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth-local=peer",
+                           "--auth-host=reject", "-E", "UTF8"])
+        self._as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
+                           "-o", f"-k {self.socket} -p {self.port} -c listen_addresses=''", "start"])
+
+    def _as_postgres(self, cmd: list[str]) -> str:
+        return run(["runuser", "-u", "postgres", "--", *cmd], cwd="/")
+
+    def sql(self, statement: str) -> str:
+        return self._as_postgres([str(self.bin / "psql"), "-h", str(self.socket), "-p", str(self.port), "-U",
+                                  "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-At", "-c", statement])
+
+    def url(self, role: str, database: str) -> str:
+        return f"postgresql+psycopg2://{role}@/{database}?host={self.socket}&port={self.port}"
+
+    def stop(self) -> None:
+        self._as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+
+
+@dataclass
+class Deployment:
+    root: Path                       # /var/tmp/kit-e2e-...: the exchange, state, PostgreSQL, logs
+    instructor: Account
+    students: list[Account]
+    course: Path
+    exchange: Path
+    postgres: Postgres
+    created_groups: list[str] = field(default_factory=list)
+
+    @property
+    def unit(self) -> Path:
+        return PREFIX / "etc" / "systemd" / f"autograder-serve-{COURSE_ID}.service"
+
+    def as_instructor(self, *args: str, timeout: float = 300) -> str:
+        return self.instructor.run(*args, cwd=self.course, timeout=timeout)
+
+
+def install(root: Path, hub_url: str) -> str:
+    """deploy/install.sh as docs/deploy.md runs it (without systemd, absent here)."""
+    return run(["bash", str(ROOT / "deploy" / "install.sh"), "--prefix", str(PREFIX), "--exchange",
+                str(root / "exchange"), "--state", str(root / "hub-state"), "--hub-url", hub_url, "--no-systemd"],
+               timeout=INSTALL_SECONDS)
+
+
+def add_account(role: str, name: str) -> Account:
+    password = secrets.token_urlsafe(12)
+    run(["bash", str(ROOT / "deploy" / "add-account.sh"), f"--{role}", name, "--password-stdin"], input=password + "\n")
+    return Account(name, password, role)
+
+
+def remove_account(name: str) -> None:
+    subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+    time.sleep(0.2)
+    subprocess.run(["userdel", "--remove", "--force", name], capture_output=True)
+
+
+def deploy(names: dict[str, list[str]], hub_url: str) -> Deployment:
+    """Everything of docs/deploy.md but the running services: accounts, the course, PostgreSQL.
+    What a failure leaves half made is removed before the failure is raised."""
+    for name in names["instructor"] + names["students"]:
+        remove_account(name)   # a run killed before its clean-up
+    created = [g for g in GROUPS if subprocess.run(["getent", "group", g], capture_output=True).returncode]
+    root = Path(tempfile.mkdtemp(prefix="kit-e2e-", dir="/var/tmp"))
+    root.chmod(0o755)
+    postgres = None
+    try:
+        install(root, hub_url)
+        instructor = add_account("instructor", names["instructor"][0])
+        students = [add_account("student", name) for name in names["students"]]
+        postgres = Postgres(root)
+        postgres.sql(f"create role {instructor.name} login")
+        postgres.sql(f"create database gradebook owner {instructor.name}")
+        course = instructor.home / "cours"
+        run(["bash", str(ROOT / "deploy" / "setup-course.sh"), "--account", instructor.name, "--course-dir",
+             str(course), "--prefix", str(PREFIX), "--db-url", postgres.url(instructor.name, "gradebook"),
+             "--no-systemd"], timeout=600)
+        return Deployment(root, instructor, students, course, root / "exchange", postgres, created)
+    except BaseException:
+        tear_down(Deployment(root, None, [], root, root, postgres, created), names)
+        raise
+
+
+def tear_down(deployment: Deployment | None, names: dict[str, list[str]]) -> None:
+    for name in names["instructor"] + names["students"]:
+        remove_account(name)
+    if deployment is None:
+        return
+    try:
+        if deployment.postgres is not None:
+            deployment.postgres.stop()
+    finally:
+        for group in deployment.created_groups:
+            subprocess.run(["groupdel", group], capture_output=True)
+        shutil.rmtree(deployment.root, ignore_errors=True)
+
+
+class Service:
+    """A process started as a systemd unit file says (User, WorkingDirectory, Environment,
+    ExecStart): systemd is not PID 1 here, so the test does what it would."""
+
+    def __init__(self, unit: Path, log: Path):
+        fields: dict[str, list[str]] = {}
+        for line in unit.read_text().splitlines():
+            if "=" in line and not line.startswith("#"):
+                key, value = line.split("=", 1)
+                fields.setdefault(key.strip(), []).append(value.strip())
+        user = fields["User"][0]
+        entry = pwd.getpwnam(user)
+        env = {"HOME": entry.pw_dir, "USER": user, "LOGNAME": user, "LANG": "C.UTF-8"}
+        for assignment in fields.get("Environment", []):
+            key, value = assignment.split("=", 1)
+            env[key] = value
+        self.user, self.cwd, self.argv = user, fields["WorkingDirectory"][0], shlex.split(fields["ExecStart"][0])
+        self.log_path = log
+        self._log = open(log, "a")
+        self.proc = subprocess.Popen(["runuser", "-u", user, "--", "env", "-i",
+                                      *[f"{k}={v}" for k, v in env.items()], *self.argv],
+                                     cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    @property
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float = 180, count: int = 1) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = self.output
+            if out.count(text) >= count:
+                return out
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the service ended (exit {self.proc.returncode}) before {text!r}:\n{out[-5000:]}")
+            time.sleep(0.3)
+        raise AssertionError(f"{text!r} not seen ({count}x) in {timeout} s:\n{self.output[-5000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, sig)
+                self.proc.wait(timeout=timeout)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        code = self.proc.wait()
+        self._log.close()
+        return code
+
+
+def hub_env(root: Path, ports: dict[str, int]) -> dict[str, str]:
+    env = {"PATH": f"{PREFIX}/venv/bin:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
+    for line in (PREFIX / "etc" / "hub.env").read_text().splitlines():
+        key, value = line.split("=", 1)
+        env[key] = value
+    env.update(KIT_HUB_URL=f"http://127.0.0.1:{ports['hub']}", KIT_HUB_API_PORT=str(ports["api"]),
+               KIT_PROXY_API_PORT=str(ports["proxy_api"]), KIT_HUB_STATE=str(root / "hub-state"))
+    return env
+
+
+class Hub:
+    """JupyterHub as its unit starts it (as root: it spawns each user's server as that user)."""
+
+    def __init__(self, root: Path):
+        self.ports = {name: free_port() for name in ("hub", "api", "proxy_api")}
+        self.url = f"http://127.0.0.1:{self.ports['hub']}"
+        self.log_path = root / "jupyterhub.log"
+        self._log = open(self.log_path, "w")
+        state = root / "hub-state"
+        state.mkdir(mode=0o700, exist_ok=True)
+        self.proc = subprocess.Popen([f"{PREFIX}/venv/bin/jupyterhub", "-f", f"{PREFIX}/etc/jupyterhub_config.py"],
+                                     cwd=state, env=hub_env(root, self.ports), stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while not self._up():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"JupyterHub did not start:\n{self.log_path.read_text()[-5000:]}")
+            time.sleep(0.5)
+
+    def _up(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/hub/api", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.proc.pid, sig)
+                self.proc.wait(timeout=wait)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        self._log.close()

@@ -1,0 +1,202 @@
+"""A real course on a shared JupyterHub, end to end, as docs/deploy.md deploys it: real Unix
+accounts (an instructor, two students), JupyterHub 6 with PAM on 127.0.0.1 spawning each student's
+server as that student from the kit's shared environment, nbgrader's exchange at a fixed place,
+a PostgreSQL gradebook on a server started here, `serve` started from its systemd unit as the
+instructor's account (never root), Chromium driven by Playwright as each student.
+
+- each student logs in, fetches with the Assignment List, writes step 1 (one right, one with the
+  seed's summed gradient), submits; serve grades both; each fetches their feedback in the browser
+  and reads their own French message;
+- as each student's account: another student's submission, released feedback and fetched
+  feedback, the course's source/ and autograded/, and the gradebook cannot be read;
+- a second assignment released while serve runs is served and a submission to it graded;
+- bad input: a submission forged under another student's name, a submission holding a link, the
+  exchange's modes changed by hand, serve killed mid-grading and started again by its unit.
+
+The slowest tests of the suite (the shared environment's install, then minutes of real servers).
+Missing Chromium, PostgreSQL or root is a failure, not a skip: CI installs them and runs as root.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder.courses.descente_gradient.checks.feedback import feedback
+from autograder.courses.descente_gradient.course import STEPS
+from autograder.nbgrader_cli import ROOT
+
+from .deployment import COURSE_ID, PREFIX, Deployment, Hub, Service, deploy, tear_down
+
+ASSIGNMENT, SECOND = "descente_gradient", "moyenne_variance"
+NAMES = {"instructor": ["kite2eprof"], "students": ["kite2ealice", "kite2ebruno"]}
+NOTEBOOK = STEPS["etape1"].filename
+NOTEBOOK_ID = Path(NOTEBOOK).stem
+SUM_MESSAGE = "AssertionError: " + feedback("gradient_sum", n=4)
+SERVE_START_S, GRADED_S, SPAWN_MS = 300, 300, 180_000
+SHOTS = ROOT / "artifacts" / "hub"
+
+
+@pytest.fixture(scope="module")
+def course():
+    """The deployed course, JupyterHub up, step 1's assignment released, serve running from its unit."""
+    assert os.getuid() == 0, "the end-to-end test creates Unix accounts: it runs as root (CI does)"
+    deployment = hub = serve = None
+    try:
+        deployment = deploy(NAMES, hub_url="http://127.0.0.1:8000")
+        deployment.as_instructor("nbgrader", "release_assignment", ASSIGNMENT)
+        serve = Service(deployment.unit, deployment.root / "serve.log")
+        hub = Hub(deployment.root)
+        yield Course(deployment, hub, serve)
+    finally:
+        for thing in (serve, hub):
+            if thing is not None:
+                thing.stop()
+        tear_down(deployment, NAMES)
+
+
+class Course:
+    def __init__(self, deployment: Deployment, hub: Hub, serve: Service):
+        self.deployment, self.hub, self.serve = deployment, hub, serve
+
+    def restart_serve(self, sig: int) -> Service:
+        self.serve.stop(sig)
+        self.serve = Service(self.deployment.unit, self.deployment.root / "serve.log")
+        return self.serve
+
+    def gradebook(self) -> dict:
+        """{assignment: {student: (score, max score, submission time)}}, read as the instructor's
+        account (peer authentication: only that account's role owns the gradebook)."""
+        script = ("import json\n"
+                  "from autograder.nbgrader_settings import gradebook_url\n"
+                  "from nbgrader.api import Gradebook\n"
+                  "out = {}\n"
+                  "with Gradebook(gradebook_url('.')) as gb:\n"
+                  "    for a in gb.assignments:\n"
+                  "        for s in a.submissions:\n"
+                  "            out.setdefault(a.name, {})[s.student.id] = [s.score, s.max_score, str(s.timestamp)]\n"
+                  "print(json.dumps(out))\n")
+        out = self.deployment.instructor.python(script, cwd=self.deployment.course)
+        return json.loads(out.strip().splitlines()[-1])
+
+
+def graded_lines(output: str, student: str, assignment: str = ASSIGNMENT) -> list[str]:
+    return [line for line in output.splitlines()
+            if line.startswith("graded ") and line.split()[1] == student and f"  {assignment}  " in line]
+
+
+# --- the browser ---------------------------------------------------------------------------------
+
+def _browser(pw):
+    from browser.assignment_list import CHROMIUM, CHROMIUM_ARGS
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
+    return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def _log_in(page, hub_url: str, account) -> None:
+    """JupyterHub's login form, then the student's own server (spawned as them) opens JupyterLab."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{hub_url}/hub/login")
+    page.locator("#username_input").fill(account.name)
+    page.locator("#password_input").fill(account.password)
+    page.locator("#login_submit").click()
+    page.wait_for_url(re.compile(rf".*/user/{account.name}/lab.*"), timeout=SPAWN_MS)
+    expect(page.get_by_role("menuitem", name="Nbgrader", exact=True)).to_be_visible(timeout=SPAWN_MS)
+
+
+def _submit_step_one(page, course: Course, account, answers: dict[str, str]) -> None:
+    from playwright.sync_api import expect
+    from browser.assignment_list import NBGRADER_MS, _accept_kernel_dialog, fill_and_save, list_item, open_assignment_list
+
+    open_assignment_list(page, COURSE_ID)
+    released = list_item(page, "released", ASSIGNMENT)
+    expect(released.get_by_role("button", name="Fetch")).to_be_visible(timeout=NBGRADER_MS)
+    released.get_by_role("button", name="Fetch").click()
+    fetched = list_item(page, "fetched", ASSIGNMENT)
+    expect(fetched.get_by_role("button", name="Submit")).to_be_visible(timeout=NBGRADER_MS)
+    folder = account.home / ASSIGNMENT
+    assert (folder / NOTEBOOK).is_file(), f"Fetch did not write {folder / NOTEBOOK}"
+    assert (folder / NOTEBOOK).stat().st_uid == account_uid(account), "the fetched notebook is the student's"
+
+    fetched.locator("a.assignment-notebooks-link").click()
+    fetched.get_by_role("link", name=NOTEBOOK_ID, exact=True).click()
+    n_cells = len(json.loads((folder / NOTEBOOK).read_text(encoding="utf-8"))["cells"])
+    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(n_cells)
+    _accept_kernel_dialog(page)
+    fill_and_save(page, folder / NOTEBOOK, answers)
+    page.screenshot(path=str(SHOTS / f"{account.name}_1_filled.png"))
+
+    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab").filter(has_text="Assignments").click()
+    fetched.get_by_role("button", name="Submit").click()
+    submitted = list_item(page, "submitted", ASSIGNMENT)
+    expect(submitted.get_by_role("button", name="Fetch Feedback")).to_be_visible(timeout=NBGRADER_MS)
+
+
+def _read_feedback(page, account) -> tuple[str, str]:
+    """Fetch Feedback, open the step's page from the list: (the gradient test's error text, or
+    "" when it passed; its score heading)."""
+    from playwright.sync_api import expect
+    from browser.assignment_list import NBGRADER_MS, list_item
+
+    submitted = list_item(page, "submitted", ASSIGNMENT)
+    submitted.get_by_role("button", name="Fetch Feedback").click()
+    view = submitted.get_by_text("(view feedback)")
+    expect(view).to_be_visible(timeout=NBGRADER_MS)
+    view.click()
+    page.locator(".jp-DirListing-item").filter(has_text=f"{NOTEBOOK_ID}.html").dblclick()
+    frame = page.frame_locator(".jp-HTMLViewer iframe")
+    expect(frame.locator("h4")).to_contain_text(NOTEBOOK_ID)
+    gradient_test = frame.locator(".cell").filter(has=frame.locator("a[name='test_gradient']"))
+    heading = gradient_test.locator(".panel-heading").inner_text()
+    errors = gradient_test.locator(".output_error")
+    page.screenshot(path=str(SHOTS / f"{account.name}_2_feedback.png"))
+    return (errors.first.inner_text() if errors.count() else ""), heading
+
+
+def account_uid(account) -> int:
+    import pwd
+
+    return pwd.getpwnam(account.name).pw_uid
+
+
+def test_students_submit_in_the_browser_and_read_their_own_feedback(course):
+    from playwright.sync_api import expect, sync_playwright
+    from browser.assignment_list import TIMEOUT_MS, step_one_answers
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=TIMEOUT_MS)
+    alice, bruno = course.deployment.students
+    answers = {alice.name: step_one_answers(seed_gradient=False), bruno.name: step_one_answers(seed_gradient=True)}
+    course.serve.wait_for("serving ", timeout=SERVE_START_S)
+    assert course.serve.user == course.deployment.instructor.name != "root"
+    with sync_playwright() as pw:
+        browser = _browser(pw)
+        try:
+            pages = {}
+            for account in (alice, bruno):
+                page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+                page.set_default_timeout(TIMEOUT_MS)
+                _log_in(page, course.hub.url, account)
+                _submit_step_one(page, course, account, answers[account.name])
+                pages[account.name] = page
+            out = course.serve.wait_for("graded ", timeout=GRADED_S, count=2)
+            for account in (alice, bruno):
+                line, = graded_lines(out, account.name)
+            seen = {account.name: _read_feedback(pages[account.name], account) for account in (alice, bruno)}
+        finally:
+            browser.close()
+    assert seen[alice.name] == ("", seen[alice.name][1]) and "Score: 2.0 / 2.0" in seen[alice.name][1], seen
+    error, heading = seen[bruno.name]
+    assert SUM_MESSAGE in error and "Score: 0.0 / 2.0" in heading, seen
+    assert "np.dot" not in error and "verifier(" not in error, "hidden test source must not reach the student"
+
+    scores = course.gradebook()[ASSIGNMENT]
+    assert scores[alice.name][0] > scores[bruno.name][0], scores
+    assert "Traceback" not in course.serve.output, course.serve.output[-3000:]
