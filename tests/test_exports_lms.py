@@ -187,16 +187,23 @@ def test_moodle_gradebook_csv_by_username_with_decimal_commas(capsys, course, tm
     assert '"17,00"' in out.read_text(encoding="utf-8-sig"), "a decimal comma inside a comma-separated file is quoted"
 
 
-def test_moodle_worksheet_french_filled_in_and_every_other_cell_untouched(capsys, course, tmp_path):
-    source = DATA / "moodle_worksheet_fr.csv"
-    out = tmp_path / "filled.csv"
+def fill_worksheet(capsys, course: Path, source: Path, out: Path) -> tuple[str, str, list[list[str]], list[list[str]]]:
+    """The worksheet filled in through the command line: (stdout, stderr, rows written, rows read),
+    the header and the number of rows as Moodle wrote them."""
     code, said, err = export(capsys, course, "moodle", "--worksheet", str(source), "--output", str(out))
     assert code == 0, err
     bom, rows = read(out)
     _, before = read(source)
-    assert bom
+    assert bom, "Moodle's worksheets are UTF-8 with a BOM"
     assert rows[0] == before[0], "the header as Moodle wrote it"
     assert len(rows) == len(before), "every row kept, none added"
+    return said, err, rows, before
+
+
+def test_moodle_worksheet_french_filled_in_and_every_other_cell_untouched(capsys, course, tmp_path):
+    source = DATA / "moodle_worksheet_fr.csv"
+    out = tmp_path / "filled.csv"
+    said, err, rows, before = fill_worksheet(capsys, course, source, out)
     grade, feedback = rows[0].index("Note"), rows[0].index("Feedback par commentaires")
     expected = totals(course)
     for new, old in zip(rows[1:], before[1:]):
@@ -501,11 +508,7 @@ def all_passed(course: Path, student: str) -> str:
 def test_moodle_45_french_worksheet_keeps_the_teachers_comments_and_locked_grades(capsys, course, tmp_path):
     source = DATA / "moodle_worksheet_fr_45.csv"
     out = tmp_path / "filled.csv"
-    code, said, err = export(capsys, course, "moodle", "--worksheet", str(source), "--output", str(out))
-    assert code == 0, err
-    bom, rows = read(out)
-    _, before = read(source)
-    assert bom and rows[0] == before[0] and len(rows) == len(before)
+    said, err, rows, before = fill_worksheet(capsys, course, source, out)
     assert "Nom d\u2019utilisateur" in rows[0], "the fixture's headers carry Moodle 4.5's typographic apostrophe"
     grade, feedback = rows[0].index("Note"), rows[0].index("Feedback par commentaires")
     expected = totals(course)
