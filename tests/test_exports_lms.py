@@ -1,10 +1,12 @@
 """`python -m autograder export moodle|canvas` (autograder/exports/): the sample class graded by the
 kit's grader, its students given names (accents included) and e-mail addresses through nbgrader's
 API, then exported; and files shaped as Moodle and Canvas write them (tests/data/lms/, see its
-README) filled in and read back. Expected points are read from gradebook.db with plain SQL."""
+README) filled in and read back. Expected points are read from the gradebook with plain SQL; the
+gradebook is where nbgrader's db_url says (autograder.nbgrader_settings)."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -19,6 +21,7 @@ from nbgrader.api import Gradebook
 
 from autograder.cli import main
 from autograder.nbgrader_cli import ROOT
+from autograder.nbgrader_settings import course_settings
 from conftest import make_course
 
 DATA = Path(__file__).parent / "data" / "lms"
@@ -43,6 +46,10 @@ PEOPLE = {
 BY_EMAIL = {p[2]: sid for sid, p in PEOPLE.items()}
 
 
+def gradebook(course: Path) -> Gradebook:
+    return Gradebook(course_settings(course).db_url)
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=600)
@@ -52,12 +59,12 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def graded(tmp_path_factory) -> Path:
     """The sample class graded by the kit (through its command line), with names and e-mails."""
     root = make_course(tmp_path_factory.mktemp("lms_class"))
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with gradebook(root) as gb:
         assignment = gb.assignments[0].name
     for args in (("sample-class",), ("autograde", assignment, "--jobs", "2")):
         done = _cli("--course-dir", str(root), *args)
         assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with gradebook(root) as gb:
         assert sorted(s.id for s in gb.students) == sorted(PEOPLE), "the sample class is not the fixtures' class"
         for sid, (first, last, email, _, _) in PEOPLE.items():
             gb.update_or_create_student(sid, first_name=first, last_name=last, email=email)
@@ -80,14 +87,14 @@ def export(capsys, course: Path, *args: str) -> tuple[int, str, str]:
 
 
 def points(course: Path) -> dict[str, dict[str, dict[str, tuple[float, float]]]]:
-    """{student: {notebook: {grade_id: (score, max)}}} straight from gradebook.db."""
+    """{student: {notebook: {grade_id: (score, max)}}} straight from the gradebook's SQLite file."""
     query = """
         select sa.student_id, n.name, bc.name, coalesce(g.manual_score, g.auto_score, 0), gc.max_score
           from grade g join submitted_notebook sn on sn.id = g.notebook_id
           join submitted_assignment sa on sa.id = sn.assignment_id join notebook n on n.id = sn.notebook_id
           join base_cell bc on bc.id = g.cell_id join grade_cells gc on gc.id = g.cell_id"""
     out: dict = {}
-    with sqlite3.connect(course / "gradebook.db") as db:
+    with sqlite3.connect(course_settings(course).sqlite_path) as db:
         for student, notebook, cell, score, most in db.execute(query):
             out.setdefault(student, {}).setdefault(notebook, {})[cell] = (float(score), float(most))
     return out
@@ -98,7 +105,7 @@ def totals(course: Path) -> dict[str, float]:
 
 
 def notebook_maxima(course: Path) -> dict[str, float]:
-    with sqlite3.connect(course / "gradebook.db") as db:
+    with sqlite3.connect(course_settings(course).sqlite_path) as db:
         rows = db.execute("select n.name, sum(gc.max_score) from grade_cells gc join base_cell bc on bc.id = gc.id "
                           "join notebook n on n.id = bc.notebook_id group by n.name").fetchall()
     return dict(rows)
@@ -180,16 +187,23 @@ def test_moodle_gradebook_csv_by_username_with_decimal_commas(capsys, course, tm
     assert '"17,00"' in out.read_text(encoding="utf-8-sig"), "a decimal comma inside a comma-separated file is quoted"
 
 
-def test_moodle_worksheet_french_filled_in_and_every_other_cell_untouched(capsys, course, tmp_path):
-    source = DATA / "moodle_worksheet_fr.csv"
-    out = tmp_path / "filled.csv"
+def fill_worksheet(capsys, course: Path, source: Path, out: Path) -> tuple[str, str, list[list[str]], list[list[str]]]:
+    """The worksheet filled in through the command line: (stdout, stderr, rows written, rows read),
+    the header and the number of rows as Moodle wrote them."""
     code, said, err = export(capsys, course, "moodle", "--worksheet", str(source), "--output", str(out))
     assert code == 0, err
     bom, rows = read(out)
     _, before = read(source)
-    assert bom
+    assert bom, "Moodle's worksheets are UTF-8 with a BOM"
     assert rows[0] == before[0], "the header as Moodle wrote it"
     assert len(rows) == len(before), "every row kept, none added"
+    return said, err, rows, before
+
+
+def test_moodle_worksheet_french_filled_in_and_every_other_cell_untouched(capsys, course, tmp_path):
+    source = DATA / "moodle_worksheet_fr.csv"
+    out = tmp_path / "filled.csv"
+    said, err, rows, before = fill_worksheet(capsys, course, source, out)
     grade, feedback = rows[0].index("Note"), rows[0].index("Feedback par commentaires")
     expected = totals(course)
     for new, old in zip(rows[1:], before[1:]):
@@ -264,7 +278,7 @@ def test_moodle_worksheet_and_gradebook_must_hold_the_same_students(capsys, cour
 
 
 def test_two_students_with_the_same_email_fail_through_the_command_line(capsys, course, tmp_path):
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with gradebook(course) as gb:
         gb.update_or_create_student("bruno_variantes", email=PEOPLE["alice_juste"][2].upper())
     out = tmp_path / "moodle.csv"
     done = _cli("--course-dir", str(course), "export", "moodle", "--output", str(out))
@@ -291,7 +305,7 @@ def test_two_worksheet_rows_with_the_same_email_are_named(capsys, course, tmp_pa
 
 
 def test_students_csv_gives_moodle_participants_when_the_gradebook_has_no_emails(capsys, course, tmp_path):
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with gradebook(course) as gb:
         for sid in PEOPLE:
             gb.update_or_create_student(sid, email=None)
     mapping = tmp_path / "students.csv"
@@ -390,7 +404,7 @@ def test_canvas_french_export_gets_one_new_column_per_notebook(capsys, course, t
 
 def test_canvas_students_by_canvas_id_from_the_gradebook_or_students_csv(capsys, course, tmp_path):
     ids = sorted(PEOPLE)
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with gradebook(course) as gb:
         for k, sid in enumerate(ids):
             gb.update_or_create_student(sid, email=None, lms_user_id=str(PEOPLE[sid][4]) if k % 2 else None)
     mapping = tmp_path / "students.csv"
@@ -427,7 +441,7 @@ def test_canvas_export_without_sis_columns_matches_by_unique_name(capsys, course
     for row in filled[2:]:
         if row[0] in by_name:
             assert row[column] == two(expected[by_name[row[0]]]), f"{row[0]}: {row[column]}"
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:   # two Alice Juste: no guessing
+    with gradebook(course) as gb:   # two Alice Juste: no guessing
         gb.update_or_create_student("bruno_variantes", first_name="Alice", last_name="Juste")
     code, _, err = export(capsys, course, "canvas", "--gradebook", str(source), "--output", str(tmp_path / "o.csv"))
     assert code != 0 and "alice_juste" in err and "bruno_variantes" in err and "Juste, Alice" in err, err
@@ -468,3 +482,248 @@ def test_canvas_file_that_is_not_a_canvas_export(capsys, course, tmp_path):
     code, _, err = export(capsys, course, "canvas", "--gradebook", str(broken), "--output", str(tmp_path / "o.csv"))
     assert code != 0 and "not a gradebook exported from Canvas" in err and "Section" in err, err
     assert not (tmp_path / "o.csv").exists()
+
+
+# --------------------------------------------------------------------------------------------- What the
+# instructor wrote: Moodle 4.5's French worksheet (typographic apostrophes, a teacher's comments, a
+# locked grade), Canvas's excusals, formgrader's manual grades.
+
+KIT = "<p>Correction automatique : "
+
+
+def kit_line(cell: str, student: str, course: Path) -> str:
+    """The kit's paragraph at the end of a feedback cell, checked, as plain text."""
+    assert cell.endswith("</p>") and KIT in cell, f"{student}: no kit paragraph at the end of {cell!r}"
+    line = html.unescape(cell[cell.rindex(KIT) + len(KIT):-len("</p>")])
+    check_feedback(course, student, line)
+    return line
+
+
+def all_passed(course: Path, student: str) -> str:
+    """The kit's line of a student who passed every check, from the gradebook's points."""
+    most = sum(notebook_maxima(course).values())
+    return f"{totals(course)[student]:g}/{most:g} : toutes les vérifications sont réussies."
+
+
+def test_moodle_45_french_worksheet_keeps_the_teachers_comments_and_locked_grades(capsys, course, tmp_path):
+    source = DATA / "moodle_worksheet_fr_45.csv"
+    out = tmp_path / "filled.csv"
+    said, err, rows, before = fill_worksheet(capsys, course, source, out)
+    assert "Nom d\u2019utilisateur" in rows[0], "the fixture's headers carry Moodle 4.5's typographic apostrophe"
+    grade, feedback = rows[0].index("Note"), rows[0].index("Feedback par commentaires")
+    expected = totals(course)
+    by_user = {r[2]: (new, r) for new, r in zip(rows[1:], before[1:])}
+    assert sorted(by_user) == sorted(PEOPLE), "matched by username (the nbgrader ids)"
+
+    karim, karim_before = by_user.pop("karim_entiers")
+    assert karim == karim_before, "a grade Moodle will not change: the whole row as Moodle wrote it"
+    assert karim[grade] == "12,00" and karim[feedback] == "<p>Note reportée du rattrapage.</p>"
+    warning = [w for w in err.splitlines() if "karim_entiers" in w]
+    assert len(warning) == 1 and warning[0].startswith("warning: "), err
+    assert "'La note peut être modifiée' = 'Non'" in warning[0] and "locked" in warning[0], warning
+
+    bruno, _ = by_user["bruno_variantes"]
+    assert bruno[feedback] == ('<p dir="ltr" style="text-align: left;">Vu en TP : bonne démarche.</p>'
+                               + KIT + all_passed(course, "bruno_variantes") + "</p>"), bruno[feedback]
+    chloe, _ = by_user["chloe_gradient_somme"]
+    assert chloe[feedback].startswith("Revoir la moyenne du gradient.\nBon effort." + KIT), chloe[feedback]
+    assert kit_line(chloe[feedback], "chloe_gradient_somme", course).startswith(
+        f"{expected['chloe_gradient_somme']:g}/22. À revoir — ")
+    for student, (new, old) in by_user.items():
+        assert new[grade] == two(expected[student], ","), f"{student}: {new[grade]}"
+        untouched = [i for i in range(len(old)) if i not in (grade, feedback)]
+        assert [new[i] for i in untouched] == [old[i] for i in untouched], f"{student}: other cells changed"
+        if not old[feedback]:
+            assert new[feedback] == KIT + html.escape(kit_line(new[feedback], student, course), quote=False) + "</p>"
+    assert "12 grades" in said and "1 row(s) left as they were" in said, said
+    assert ("Feedback comments: kept the comment already there and added the kit's line after it for 2 student(s); "
+            "wrote the kit's line alone for 10 student(s) (no comment there).") in said, said
+
+    again = tmp_path / "again.csv"     # the export run on its own output: nothing added twice
+    code, said, err = export(capsys, course, "moodle", "--worksheet", str(out), "--output", str(again))
+    assert code == 0, err
+    assert again.read_bytes() == out.read_bytes(), "a second export of the filled worksheet changes nothing"
+    assert "kit's line of an earlier export was replaced, not repeated, for 12 student(s)" in said, said
+
+    replaced = tmp_path / "replaced.csv"
+    code, said, err = export(capsys, course, "moodle", "--worksheet", str(out), "--output", str(replaced),
+                             "--replace-feedback")
+    assert code == 0, err
+    _, rows = read(replaced)
+    bruno = next(r for r in rows if r[2] == "bruno_variantes")
+    assert bruno[feedback] == KIT + all_passed(course, "bruno_variantes") + "</p>", bruno[feedback]
+    karim = next(r for r in rows if r[2] == "karim_entiers")
+    assert karim == karim_before, "--replace-feedback leaves a locked row alone too"
+    assert "replaced the comment already there by the kit's line for 2 student(s) (--replace-feedback)" in said
+
+
+def test_moodle_45_worksheet_identified_by_id_number_with_a_typographic_apostrophe(capsys, course, tmp_path):
+    """Without the username column, students are found by `Numéro d’identification`."""
+    _, rows = read(DATA / "moodle_worksheet_fr_45.csv")
+    user = rows[0].index("Nom d\u2019utilisateur")
+    worksheet = tmp_path / "worksheet.csv"
+    worksheet.write_bytes(("\ufeff" + "".join(
+        ",".join(f'"{c}"' if re.search(r'[ ,"\n]', c) else c for c in (r[:user] + r[user + 1:])) + "\n"
+        for r in rows)).encode())
+    mapping = tmp_path / "students.csv"
+    mapping.write_text("student_id,idnumber\n" + "".join(f"{sid},E2025{p[3] % 100:03d}\n" for sid, p in PEOPLE.items()),
+                       encoding="utf-8")
+    out = tmp_path / "filled.csv"
+    code, said, err = export(capsys, course, "moodle", "--worksheet", str(worksheet), "--students", str(mapping),
+                             "--output", str(out))
+    assert code == 0, err
+    _, filled = read(out)
+    grade = filled[0].index("Note")
+    by_id = {f"E2025{p[3] % 100:03d}": sid for sid, p in PEOPLE.items()}
+    expected = totals(course)
+    for row in filled[1:]:
+        student = by_id[row[user]]
+        assert row[grade] == ("12,00" if student == "karim_entiers" else two(expected[student], ",")), row
+
+
+def test_moodle_english_worksheet_grade_that_cannot_be_changed(capsys, course, tmp_path):
+    text = (DATA / "moodle_worksheet_en.csv").read_text(encoding="utf-8-sig")
+    text = text.replace("Hugo Avanzini\",hugo.avanzini@univ-exemple.fr,E2025008,\"Submitted for grading\",,100.00,Yes",
+                        "Hugo Avanzini\",hugo.avanzini@univ-exemple.fr,E2025008,\"Submitted for grading\",71.00,100.00,No")
+    text = text.replace("Karim Entier\",karim.entier@univ-exemple.fr,E2025010,\"Submitted for grading\",,100.00,Yes",
+                        "Karim Entier\",karim.entier@univ-exemple.fr,E2025010,\"Submitted for grading\",,100.00,Maybe")
+    assert text.count(",No,") == 1 and text.count(",Maybe,") == 1
+    worksheet = tmp_path / "worksheet.csv"
+    worksheet.write_text(text, encoding="utf-8-sig")
+    out = tmp_path / "filled.csv"
+    code, said, err = export(capsys, course, "moodle", "--worksheet", str(worksheet), "--output", str(out),
+                             "--rescale")
+    assert code == 0, err
+    _, rows = read(out)
+    _, before = read(worksheet)
+    for new, old in zip(rows[1:], before[1:]):
+        if old[2].startswith(("hugo", "karim")):
+            assert new == old, f"{old[1]}: left as it was"
+    hugo = [w for w in err.splitlines() if "hugo_avant" in w]
+    karim = [w for w in err.splitlines() if "karim_entiers" in w]
+    assert len(hugo) == 1 and "'Grade can be changed' = 'No'" in hugo[0] and "locked" in hugo[0], err
+    assert len(karim) == 1 and "does not say whether Moodle may change" in karim[0] and "'Maybe'" in karim[0], err
+    assert "11 grades" in said and "2 row(s) left as they were" in said, said
+
+
+def test_canvas_excused_and_unassigned_students_keep_canvass_marks(capsys, course, tmp_path):
+    source = DATA / "canvas_export_excused.csv"
+    out = tmp_path / "canvas.csv"
+    title = "Descente de gradient \u2013 TP d'introduction (2002)"     # typed with an ASCII apostrophe
+    code, said, err = export(capsys, course, "canvas", "--gradebook", str(source), "--column", f"{title}=total",
+                             "--output", str(out))
+    assert code == 0, err
+    _, rows = read(out)
+    _, before = read(source)
+    assert rows[:2] == before[:2]
+    column = rows[0].index("Descente de gradient \u2013 TP d\u2019introduction (2002)")
+    expected = totals(course)
+    logins = {p[2]: sid for sid, p in PEOPLE.items()}
+    for new, old in zip(rows[2:], before[2:]):
+        assert new[:column] == old[:column] and new[column + 1:] == old[column + 1:], f"{old[0]}: other cells changed"
+        if old[0] == "Student, Test":
+            continue
+        student = logins[old[3]]
+        want = {"emma_hors_no_grad": "EX", "farid_w_reaffecte": "N/A"}.get(student, two(expected[student]))
+        assert new[column] == want, f"{student}: {new[column]!r} instead of {want!r}"
+    warnings = [w for w in err.splitlines() if w.startswith("warning: ") and "test student" not in w.lower()]
+    assert len(warnings) == 2, err
+    emma = next(w for w in warnings if "emma_hors_no_grad" in w)
+    farid = next(w for w in warnings if "farid_w_reaffecte" in w)
+    assert "'EX' left as it was (excused in Canvas)" in emma, emma
+    assert "'N/A' left as it was (the assignment is not assigned to this student in Canvas)" in farid, farid
+    assert "13 students" in said and "2 cell(s) left as Canvas wrote them" in said, said
+
+    code, said, err = export(capsys, course, "canvas", "--gradebook", str(source), "--output",
+                             str(tmp_path / "auto.csv"))
+    assert code == 0, err
+    assert (tmp_path / "auto.csv").read_bytes() == out.read_bytes(), "the column found by its title, as with --column"
+
+
+def test_canvas_letter_grade_and_excusal_in_any_case_are_left(capsys, course, tmp_path):
+    text = (DATA / "canvas_export_excused.csv").read_text(encoding="utf-8")
+    text = text.replace("8.00,EX,", "8.00,ex,").replace("7.00,,7.00,7.00,70.00,70.00,21.88,21.88",
+                                                        "7.00,B+,7.00,7.00,70.00,70.00,21.88,21.88")
+    source = tmp_path / "canvas.csv"
+    source.write_text(text, encoding="utf-8")
+    out = tmp_path / "filled.csv"
+    code, said, err = export(capsys, course, "canvas", "--gradebook", str(source), "--output", str(out))
+    assert code == 0, err
+    _, rows = read(out)
+    column = 7
+    cells = {r[3]: r[column] for r in rows[2:]}
+    assert cells[PEOPLE["emma_hors_no_grad"][2]] == "ex"
+    assert cells[PEOPLE["chloe_gradient_somme"][2]] == "B+"
+    assert "'ex' left as it was (excused in Canvas)" in err and "'B+' left as it was (not a number" in err, err
+
+
+def fr(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+def test_manual_grades_and_comments_from_formgrader_reach_every_export(capsys, course, tmp_path):
+    """As formgrader's API writes them (Grade.manual_score, Comment.manual_comment), through
+    nbgrader's own Gradebook API on the graded gradebook, then every export."""
+    before = points(course)
+    chloe_nb, chloe_check = next((nb, g) for nb, cells in sorted(before["chloe_gradient_somme"].items())
+                                 for g, (got, most) in sorted(cells.items()) if got < most)
+    chloe_got, chloe_most = before["chloe_gradient_somme"][chloe_nb][chloe_check]
+    alice_nb, alice_check = next((nb, g) for nb, cells in sorted(before["alice_juste"].items())
+                                 for g, (got, most) in sorted(cells.items()) if most >= 1)
+    alice_got, alice_most = before["alice_juste"][alice_nb][alice_check]
+    assert alice_got == alice_most, "alice had every point"
+    comment = "Bonne idée, mais <b>relis</b> la consigne\n& le cours."
+    with gradebook(course) as gb:
+        assignment = gb.assignments[0].name
+        raised = gb.find_grade(chloe_check, chloe_nb, assignment, "chloe_gradient_somme")
+        raised.manual_score = chloe_most                       # what formgrader's GradeHandler.put writes
+        raised.needs_manual_grade = False
+        lowered = gb.find_grade(alice_check, alice_nb, assignment, "alice_juste")
+        lowered.manual_score = alice_most - 0.5
+        lowered.needs_manual_grade = False
+        answer = min(gb.find_submission_notebook(alice_nb, assignment, "alice_juste").comments, key=lambda c: c.name)
+        answer.manual_comment = comment                        # CommentHandler.put
+        answer_cell = answer.name
+        gb.db.commit()
+    old = {s: sum(v[0] for nb in nbs.values() for v in nb.values()) for s, nbs in before.items()}
+    after = totals(course)
+    assert after["alice_juste"] == old["alice_juste"] - 0.5
+    assert after["chloe_gradient_somme"] == old["chloe_gradient_somme"] + chloe_most - chloe_got
+    alice_nb_points = sum(v[0] for v in points(course)["alice_juste"][alice_nb].values())
+
+    csv_out = tmp_path / "moodle.csv"
+    code, _, err = export(capsys, course, "moodle", "--output", str(csv_out))
+    assert code == 0, err
+    _, rows = read(csv_out)
+    notebooks = sorted(notebook_maxima(course))
+    alice = next(r for r in rows if r[2] == PEOPLE["alice_juste"][2])
+    chloe = next(r for r in rows if r[2] == PEOPLE["chloe_gradient_somme"][2])
+    assert alice[3 + notebooks.index(alice_nb)] == two(alice_nb_points)
+    assert alice[-2] == two(after["alice_juste"]) and chloe[-2] == two(after["chloe_gradient_somme"])
+    assert alice[-1] == (f"{fr(after['alice_juste'])}/22. À revoir — {alice_nb} {fr(alice_nb_points)}/"
+                         f"{fr(notebook_maxima(course)[alice_nb])} : {alice_check} (note revue par l'enseignant). "
+                         f"Commentaire de l'enseignant — {alice_nb} ({answer_cell}) : "
+                         "Bonne idée, mais <b>relis</b> la consigne & le cours."), alice[-1]
+    check_feedback(course, "chloe_gradient_somme", chloe[-1])     # the raised check is no longer named
+    assert not re.search(rf"\b{chloe_check}\b", chloe[-1].split(f"{chloe_nb} ")[1].split(" ; ")[0]), chloe[-1]
+
+    filled = tmp_path / "worksheet.csv"
+    code, _, err = export(capsys, course, "moodle", "--worksheet", str(DATA / "moodle_worksheet_fr.csv"),
+                          "--output", str(filled))
+    assert code == 0, err
+    _, rows = read(filled)
+    grade, feedback = rows[0].index("Note"), rows[0].index("Feedback par commentaires")
+    alice_row = next(r for r in rows if r[2].lower() == PEOPLE["alice_juste"][2])
+    assert alice_row[grade] == two(after["alice_juste"], ",")
+    assert alice_row[feedback] == KIT + html.escape(alice[-1], quote=False) + "</p>", alice_row[feedback]
+    assert "&lt;b&gt;relis&lt;/b&gt; la consigne &amp; le cours" in alice_row[feedback]
+
+    canvas_out = tmp_path / "canvas.csv"
+    code, _, err = export(capsys, course, "canvas", "--gradebook", str(DATA / "canvas_export.csv"),
+                          "--output", str(canvas_out))
+    assert code == 0, err
+    _, rows = read(canvas_out)
+    column = rows[0].index("Descente de gradient (2002)")
+    cells = {r[3]: r[column] for r in rows[2:]}
+    assert cells[PEOPLE["alice_juste"][2]] == two(after["alice_juste"])
+    assert cells[PEOPLE["chloe_gradient_somme"][2]] == two(after["chloe_gradient_somme"])

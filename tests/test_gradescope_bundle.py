@@ -4,7 +4,8 @@ results/, run_autograder copied beside them), `run_autograder` run as a subproce
 a wrong submission, its results.json held to Gradescope's documented schema and to the scores of
 the kit's own grader (`autograde_class`, nbgrader's sanitize pass then the sandbox) on the same
 notebooks; then again with the "runuser" isolation forced (what the bundle falls back to where
-bubblewrap cannot make namespaces), with a submission that tries to read the hidden checks.
+bubblewrap cannot make namespaces), with a submission that tries to read the hidden checks; last,
+where no sandbox can start: no score unless the bundle was built with --allow-unisolated.
 """
 from __future__ import annotations
 
@@ -83,15 +84,19 @@ def _no_nan(text: str) -> dict:
 
 # --- the bundle ---------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
+def build(where: Path, *options: str) -> Path:
     """autograder.zip, made by the real command line."""
-    out = tmp_path_factory.mktemp("bundle") / "autograder.zip"
-    proc = subprocess.run([sys.executable, "-m", "autograder", "gradescope-bundle", "--output", str(out)],
+    out = where / "autograder.zip"
+    proc = subprocess.run([sys.executable, "-m", "autograder", "gradescope-bundle", "--output", str(out), *options],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert out.is_file()
     return out
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("bundle"))
 
 
 def test_the_zip_has_gradescopes_layout_and_the_pinned_kit(bundle, tmp_path):
@@ -173,12 +178,14 @@ def _needs_namespace_for(user: str) -> list[str]:
     return [str(Path(*base.parts[:3]))] if base.parts[1:2] == ("root",) else [str(base)]
 
 
-def run_autograder(root: Path, isolation: str | None = None, without_bwrap: bool = False) -> tuple[dict, str]:
+def run_autograder(root: Path, isolation: str | None = None, without_bwrap: bool = False,
+                   user: str = SANDBOX_USER) -> tuple[dict, str]:
     """Gradescope's step: run /autograder/run_autograder from /autograder; (results.json, stdout).
     `isolation`: KIT_ISOLATION; `without_bwrap`: bubblewrap fails, as in a container that lets it
-    make no namespace (/usr/bin/bwrap is /bin/false in the run's own mount namespace)."""
+    make no namespace (/usr/bin/bwrap is /bin/false in the run's own mount namespace); `user`:
+    KIT_SANDBOX_USER."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIT_", "AUTOGRADER_"))}
-    env.update(AUTOGRADER_ROOT=str(root), KIT_PYTHON=sys.executable, KIT_SANDBOX_USER=SANDBOX_USER)
+    env.update(AUTOGRADER_ROOT=str(root), KIT_PYTHON=sys.executable, KIT_SANDBOX_USER=user)
     if isolation:
         env.update(KIT_ISOLATION=isolation)
     cmd, keep, script = [str(root / "run_autograder")], None, ""
@@ -282,7 +289,7 @@ def test_right_and_wrong_submissions_score_what_the_kits_grader_gives(bundle, ki
     assert results["score"] == 22 and all(t["status"] == "passed" for t in results["tests"])
     assert oct(root.stat().st_mode & 0o777) == oct(0o700), "run_autograder must make /autograder root-only"
     mode = results["extra_data"]["isolation"]
-    assert mode in ("bwrap", "runuser", "none")
+    assert mode in ("bwrap", "runuser"), "a bundle built without --allow-unisolated never grades without isolation"
     assert f"Isolation: {mode} " in stdout and results["stdout_visibility"] == "hidden"
     assert results["extra_data"]["isolation_detail"] in stdout
     for visible in [results["output"]] + [t["output"] for t in results["tests"]]:
@@ -422,3 +429,72 @@ def test_a_forced_isolation_that_cannot_start_is_reported_not_hidden(bundle, roo
     assert "personne-kit-inexistant" in proc.stdout
     etape1 = checks_of(results, "etape1")
     assert etape1 and all("enseignant" in t["output"] for t in etape1)
+
+
+# --- where no sandbox can start --------------------------------------------------------------
+
+NOBODY_HERE = "personne-kit-inexistant"     # KIT_SANDBOX_USER that does not exist: runuser cannot start
+
+
+def student_visible(results: dict) -> list[str]:
+    return [results["output"]] + [t["output"] for t in results["tests"]]
+
+
+def test_without_any_sandbox_a_default_bundle_gives_no_score_and_says_who_must_act(bundle, roots):
+    """bubblewrap fails and the unprivileged user does not exist, as in a container where neither
+    works: no notebook is run, no point given; the student reads it in French, the instructor in
+    English with what to do."""
+    root = gradescope_root(bundle)
+    roots.append(root)
+    with zipfile.ZipFile(bundle) as zf:
+        assert json.loads(zf.read("bundle.json"))["allow_unisolated"] is False
+    for name, data in notebooks_of(student("alice_juste")).items():
+        (root / "submission" / name).write_bytes(data)
+    results, stdout = run_autograder(root, without_bwrap=True, user=NOBODY_HERE)
+    check_gradescope_schema(results)
+    assert results["score"] == 0 and results["extra_data"]["isolation"] == "refused", stdout
+    assert len(results["tests"]) == len(all_tests()) and all(t["status"] == "failed" for t in results["tests"])
+    french = ("La correction n'a pas pu être isolée de ton code sur Gradescope : aucun point n'est donné pour "
+              "l'instant. Ton enseignant doit intervenir, puis ta copie sera corrigée à nouveau.")
+    assert results["output"].startswith(french + "\n"), results["output"]
+    assert all(t["output"] == french for t in results["tests"])
+    assert not any("Isolation" in text or "bwrap" in text for text in student_visible(results))
+    line = next(x for x in stdout.splitlines() if x.startswith("Isolation: "))
+    assert line == results["extra_data"]["isolation_detail"]
+    assert line.startswith("Isolation: refused (no sandbox could start and this bundle does not allow grading "
+                           "without isolation"), line
+    assert "ACTION NEEDED" in line and "--allow-unisolated" in line and "Regrade All Submissions" in line, line
+    assert "bwrap: bubblewrap cannot create its namespaces here" in line and f"runuser: no user '{NOBODY_HERE}'" in line
+    assert "none: not allowed by this bundle (built without --allow-unisolated)" in line, line
+    assert "Isolation: none" not in stdout and "grading without isolation refused" in stdout
+
+    root = gradescope_root(bundle)      # KIT_ISOLATION=none does not get round the bundle either
+    roots.append(root)
+    for name, data in notebooks_of(student("alice_juste"), only=("etape1",)).items():
+        (root / "submission" / name).write_bytes(data)
+    results, stdout = run_autograder(root, isolation="none")
+    assert results["score"] == 0 and results["extra_data"]["isolation"] == "refused", stdout
+    assert results["output"].startswith(french)
+
+
+def test_a_bundle_built_with_allow_unisolated_grades_without_sandbox_and_tells_the_student(
+        kit_course, roots, tmp_path, tmp_path_factory):
+    allowed = build(tmp_path_factory.mktemp("bundle_unisolated"), "--allow-unisolated")
+    with zipfile.ZipFile(allowed) as zf:
+        assert json.loads(zf.read("bundle.json"))["allow_unisolated"] is True
+    handed_in = notebooks_of(student("chloe_gradient_somme"), only=("etape1",))
+    expected = kit_scores(kit_course, tmp_path, {"chloe": handed_in})["chloe"]
+    root = gradescope_root(allowed)
+    roots.append(root)
+    for name, data in handed_in.items():
+        (root / "submission" / name).write_bytes(data)
+    results, stdout = run_autograder(root, without_bwrap=True, user=NOBODY_HERE)
+    check_gradescope_schema(results)
+    assert results["extra_data"]["isolation"] == "none", stdout
+    assert scores_of(results) == expected, "graded as the kit's grader grades"
+    assert 0 < results["score"] < 22
+    assert ("Attention : ton code a été exécuté sans isolation (hors du bac à sable habituel du correcteur), comme "
+            "ton enseignant l'a autorisé pour ce devoir.") in results["output"], results["output"]
+    line = results["extra_data"]["isolation_detail"]
+    assert line.startswith("Isolation: none (NO isolation") and "allowed by this bundle (--allow-unisolated)" in line
+    assert line in stdout and "grading without isolation allowed" in stdout

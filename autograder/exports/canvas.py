@@ -7,7 +7,12 @@ The file is Canvas's own (GradebookExporter): a header `Student, ID, [SIS User I
 row when an assignment is posted manually); then one row per student. Its separator (`,` or `;`),
 decimal separator, BOM and line ends are kept. Students are recognised by Canvas's user ID, SIS
 User ID or SIS Login ID; assignments by their title, or the new columns are added and Canvas
-creates those assignments on import.
+creates those assignments on import. Headers are compared through `lms.header_key` (apostrophes
+and quotes typed either way).
+
+A student's cell that holds no number is Canvas's word, not a grade to replace: `EX` (excused),
+`N/A` (the assignment is not assigned to that student), a letter of a GPA scale. It is written
+back as it was, and named in a warning.
 """
 from __future__ import annotations
 
@@ -16,15 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .lms import (ClassGrades, ExportError, check_emails, check_unique, describe_student, detect_decimal,
-                  format_number, minimal_csv, norm_key, parse_number, plain, read_csv, unmatched_message,
-                  write_atomic)
+                  format_number, header_key, minimal_csv, norm_key, parse_number, plain, read_csv,
+                  unmatched_message, write_atomic)
 
 STUDENT_COLUMNS = ("Student", "LastName", "FirstName", "ID", "SIS User ID", "SIS Login ID", "Integration ID",
                    "Root Account", "Section")
+_STUDENT_KEYS = {header_key(name): name for name in STUDENT_COLUMNS}
 # Canvas's computed columns (GradebookImporter::NON_ASSIGNMENT_COLUMN_HEADERS, "Unposted ..." included)
-TOTALS = re.compile(r"Current Score|Current Points|Current Grade|Final Score|Final Points|Final Grade|"
-                    r"Override Score|Override Grade|Override Status")
+TOTALS = re.compile(r"current score|current points|current grade|final score|final points|final grade|"
+                    r"override score|override grade|override status")        # on header_key
 READ_ONLY = re.compile(r"read\s+only|lecture\s+seule", re.I)   # Canvas translates "(read only)"
+# What GradebookExporter writes instead of a score: "EX" for an excused student, "N/A" where the
+# assignment is not assigned to the student (both read back by GradebookImporter, "EX" in any case).
+MARKERS = {"ex": "excused in Canvas", "n/a": "the assignment is not assigned to this student in Canvas"}
 HIDDEN_ROW = re.compile(r"^\s*(Muted|Manual Posting.*)?\s*$", re.I)
 TEST_STUDENT = {"student, test", "test student"}   # Canvas's Student View user: never in nbgrader
 TITLE_AND_ID = re.compile(r"^(.*?)\s*\((\d+)\)\s*$")
@@ -39,6 +48,7 @@ class Written:
     decimal: str
     factor: dict[str, float]
     warnings: list[str]
+    left: int = 0                # students' cells left as they were (EX, N/A, a letter grade)
 
 
 def _title(header: str) -> str:
@@ -49,11 +59,12 @@ def _title(header: str) -> str:
 def _columns(header: list[str], path: Path) -> dict[str, int]:
     found = {}
     for i, name in enumerate(header):
-        if name.strip() in STUDENT_COLUMNS and name.strip() not in found:
-            found[name.strip()] = i
+        known = _STUDENT_KEYS.get(header_key(name))
+        if known is not None and known not in found:
+            found[known] = i
     has_name = "Student" in found or ("LastName" in found and "FirstName" in found)
     missing = [c for c, ok in (("Student", has_name), ("ID", "ID" in found), ("Section", "Section" in found)) if not ok]
-    if missing or not header or not (header[0].strip() in ("Student", "LastName")):
+    if missing or not header or _STUDENT_KEYS.get(header_key(header[0])) not in ("Student", "LastName"):
         raise ExportError(
             f"{path} is not a gradebook exported from Canvas: missing column(s) {', '.join(missing) or 'Student'} "
             f"(its columns: {', '.join(header) or 'none'}). Export it from Canvas: Grades > Export > "
@@ -77,7 +88,7 @@ def _targets(cls: ClassGrades, header: list[str], candidates: list[int], explici
             if target not in wanted:
                 raise ExportError(f"--column {spec!r}: the target is 'total' or a notebook of {cls.assignment} "
                                   f"({', '.join(cls.notebooks)})")
-            hits = [i for i in candidates if header[i].strip() == title] or \
+            hits = [i for i in candidates if header_key(header[i]) == header_key(title)] or \
                 [i for i in candidates if plain(_title(header[i])) == plain(title)]
             if len(hits) != 1:
                 raise ExportError(f"--column {spec!r}: {'no' if not hits else 'several'} assignment column(s) of "
@@ -109,7 +120,8 @@ def fill_gradebook(cls: ClassGrades, mapping: dict, canvas_csv: Path, output: Pa
     check_emails(cls, mapping)
     warnings: list[str] = []
 
-    pp_index = next((i for i, row in enumerate(table.rows[1:], 1) if row and "Points Possible" in row[0]), None)
+    pp_index = next((i for i, row in enumerate(table.rows[1:], 1) if row and "points possible" in header_key(row[0])),
+                    None)
     if pp_index is None:
         raise ExportError(f"{canvas_csv} has no 'Points Possible' row: it is not a gradebook as Canvas exports it "
                           "(Grades > Export > Export Entire Gradebook)")
@@ -120,7 +132,7 @@ def fill_gradebook(cls: ClassGrades, mapping: dict, canvas_csv: Path, output: Pa
 
     last_info = max(col.values())
     candidates = [i for i in range(last_info + 1, len(header))
-                  if not TOTALS.search(header[i]) and not READ_ONLY.search(cell(pp_row, i))]
+                  if not TOTALS.search(header_key(header[i])) and not READ_ONLY.search(cell(pp_row, i))]
     targets = _targets(cls, header, candidates, list(explicit), canvas_csv)
 
     maxima = {"total": cls.max_total, **cls.notebooks}
@@ -241,6 +253,7 @@ def fill_gradebook(cls: ClassGrades, mapping: dict, canvas_csv: Path, output: Pa
 
     width = len(header)
     out = []
+    left: list[str] = []
     for r, row in enumerate(table.rows):
         row = list(row)
         if r > 0 and any(c.strip() for c in row):
@@ -252,6 +265,11 @@ def fill_gradebook(cls: ClassGrades, mapping: dict, canvas_csv: Path, output: Pa
         elif r in matched:
             student = cls.students[matched[r]]
             for i, target in targets.items():
+                reason = _not_a_score(row[i])
+                if reason is not None:
+                    left.append(f"{describe_student(student)}, {header[i].strip()!r}: {row[i].strip()!r} left as it "
+                                f"was ({reason})")
+                    continue
                 value = student.total if target == "total" else student.notebooks[target]
                 row[i] = format_number(value * factor[i], decimal)
             row += [format_number(student.total if a == cls.assignment else student.notebooks[a], decimal)
@@ -262,4 +280,12 @@ def fill_gradebook(cls: ClassGrades, mapping: dict, canvas_csv: Path, output: Pa
     path = write_atomic(output, minimal_csv(out, table.delimiter, table.newline), bom=table.bom)
     columns = {header[i]: t for i, t in targets.items()} | {a: ("total" if a == cls.assignment else a) for a in added}
     return Written(path, len(matched), columns, added, decimal,
-                   {header[i]: f for i, f in factor.items()}, warnings)
+                   {header[i]: f for i, f in factor.items()}, warnings + left, len(left))
+
+
+def _not_a_score(value: str) -> str | None:
+    """Why a student's cell of an assignment column must be left as it is: Canvas wrote a marker
+    or a grade that is not a number there; None for a number or an empty cell."""
+    if not value.strip() or parse_number(value) is not None:
+        return None
+    return MARKERS.get(header_key(value), "not a number: a letter grade or a status the kit does not overwrite")

@@ -38,17 +38,23 @@ def cmd_export_moodle(args) -> int:
         worksheet = Path(args.worksheet)
         output = Path(args.output) if args.output else _beside(worksheet, "filled")
         written = moodle.fill_worksheet(cls, mapping, worksheet, output, decimal=args.decimal, rescale=args.rescale,
-                                        allow_unmatched=args.allow_unmatched)
+                                        allow_unmatched=args.allow_unmatched, replace_feedback=args.replace_feedback)
         _warn(written.warnings)
         scale = f" (scaled by {written.factor:.6g})" if written.factor != 1 else ""
         _say(f"Wrote {written.path}: the grading worksheet with {written.students} grades in "
              f"{written.grade_column!r}{scale}" + (f" and their feedback in {written.feedback_column!r}"
                                                    if written.feedback_column else "")
+             + (f"; {written.left} row(s) left as they were (see the warnings)" if written.left else "")
              + ". Upload it in the assignment: View all submissions > Grading action > Upload grading worksheet.")
+        if written.feedback is not None:
+            _say(_feedback_summary(written.feedback))
         return 0
     if args.rescale:
         raise ExportError("--rescale only applies to a worksheet (--worksheet): Moodle's gradebook import takes the "
                           "points as they are")
+    if args.replace_feedback:
+        raise ExportError("--replace-feedback only applies to a worksheet (--worksheet): the gradebook CSV is a new "
+                          "file, with no comment to keep")
     output = Path(args.output) if args.output else \
         Path(args.course_dir).resolve() / "reports" / f"moodle-{cls.assignment}.csv"
     written = moodle.gradebook_csv(cls, mapping, output, identity=args.identity, decimal=args.decimal or ".")
@@ -56,6 +62,21 @@ def cmd_export_moodle(args) -> int:
          f"one column per notebook, {written.grade_column!r} and {written.feedback_column!r}. Import it in "
          "Moodle: Grades > Import > CSV file.")
     return 0
+
+
+def _feedback_summary(counts) -> str:
+    done = []
+    if counts.added_after:
+        done.append(f"kept the comment already there and added the kit's line after it for {counts.added_after} "
+                    "student(s)")
+    if counts.replaced:
+        done.append(f"replaced the comment already there by the kit's line for {counts.replaced} student(s) "
+                    "(--replace-feedback)")
+    if counts.alone:
+        done.append(f"wrote the kit's line alone for {counts.alone} student(s) (no comment there)")
+    refreshed = (f"; the kit's line of an earlier export was replaced, not repeated, for {counts.refreshed} "
+                 "student(s)") if counts.refreshed else ""
+    return "Feedback comments: " + ("; ".join(done) or "none written") + refreshed + "."
 
 
 def cmd_export_canvas(args) -> int:
@@ -69,7 +90,8 @@ def cmd_export_canvas(args) -> int:
                                     allow_unmatched=args.allow_unmatched)
     _warn(written.warnings)
     columns = ", ".join(f"{c!r} ({t}{', new' if c in written.added else ''})" for c, t in written.columns.items())
-    _say(f"Wrote {written.path}: {written.students} students, column(s) {columns}. Import it in Canvas: "
+    left = f"; {written.left} cell(s) left as Canvas wrote them (see the warnings)" if written.left else ""
+    _say(f"Wrote {written.path}: {written.students} students, column(s) {columns}{left}. Import it in Canvas: "
          "Grades > Import.")
     return 0
 
@@ -106,6 +128,9 @@ def add_export_commands(sub) -> None:
                    help="gradebook CSV: the column Moodle recognises users by (default: email)")
     p.add_argument("--rescale", action="store_true",
                    help="worksheet: scale the totals to the assignment's Maximum grade when it differs")
+    p.add_argument("--replace-feedback", action="store_true",
+                   help="worksheet: replace the feedback comment already there by the kit's line (default: keep "
+                        "it and add the kit's line after it)")
     p.set_defaults(func=cmd_export_moodle)
 
     p = lms.add_parser("canvas", help="a gradebook exported from Canvas, filled in, to import back",

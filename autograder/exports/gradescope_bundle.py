@@ -7,7 +7,9 @@ course root: `nbgrader_config.py`, the instructor's notebooks `source/<assignmen
 and an empty `gradebook.db`. Gradescope unpacks it into /autograder/source; at grading time
 `run_autograder` calls `autograder.exports.gradescope_run`, which grades the student's notebooks
 with the kit's own grader (`grader.autograde.autograde_class`) into one results.json.
-See docs/gradescope.md.
+`--allow-unisolated` (recorded in `bundle.json`) lets it grade where no sandbox can start, the
+student's code then isolated by nothing but a separate process; without it no score is written
+there. See docs/gradescope.md.
 """
 from __future__ import annotations
 
@@ -31,14 +33,21 @@ def add_subcommand(sub) -> None:
     the command line's `--assignment`."""
     p = sub.add_parser("gradescope-bundle", help="autograder.zip for a Gradescope programming assignment")
     p.add_argument("--output", default="autograder.zip", help="where to write the zip (default: autograder.zip)")
+    p.add_argument("--allow-unisolated", action="store_true",
+                   help="where neither bubblewrap nor the unprivileged user can run the student's code, grade it "
+                        "anyway in a plain separate process (the students are told); default: give no score and "
+                        "say that the instructor must act")
     p.set_defaults(func=cmd_gradescope_bundle)
 
 
 def cmd_gradescope_bundle(args) -> int:
     output = Path(args.output).resolve()
-    names = build_bundle(output, Path(args.course_dir).resolve(), args.assignment)
-    print(f"{output}: {len(names)} files; upload it as the autograder of a Gradescope programming assignment "
-          "(docs/gradescope.md)")
+    names = build_bundle(output, Path(args.course_dir).resolve(), args.assignment,
+                         allow_unisolated=args.allow_unisolated)
+    unisolated = ("grades WITHOUT isolation where no sandbox can start (--allow-unisolated; students are told)"
+                  if args.allow_unisolated else "gives no score where no sandbox can start")
+    print(f"{output}: {len(names)} files; {unisolated}; upload it as the autograder of a Gradescope programming "
+          "assignment (docs/gradescope.md)")
     return 0
 
 
@@ -72,7 +81,7 @@ def _kit_revision() -> str | None:
     return proc.stdout.strip() or None if proc.returncode == 0 else None
 
 
-def bundle_contents(course_dir: Path, assignment: str) -> dict[str, bytes]:
+def bundle_contents(course_dir: Path, assignment: str, allow_unisolated: bool = False) -> dict[str, bytes]:
     """Every file of the zip, by its path inside it."""
     from ..course import load
 
@@ -93,6 +102,7 @@ def bundle_contents(course_dir: Path, assignment: str) -> dict[str, bytes]:
     files["bundle.json"] = json.dumps({
         "assignment": assignment, "notebooks": [s.filename for s in steps],
         "kit_revision": _kit_revision(), "torch": torch[0], "requirements": others,
+        "allow_unisolated": allow_unisolated,
     }, indent=2).encode()
     return files
 
@@ -119,9 +129,9 @@ def course_template(course_dir: Path, assignment: str) -> dict[str, bytes]:
     return files
 
 
-def build_bundle(output: Path, course_dir: Path, assignment: str) -> list[str]:
+def build_bundle(output: Path, course_dir: Path, assignment: str, allow_unisolated: bool = False) -> list[str]:
     """Write the zip (files at its root, never under a folder); returns the names inside."""
-    files = bundle_contents(course_dir, assignment)
+    files = bundle_contents(course_dir, assignment, allow_unisolated)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:

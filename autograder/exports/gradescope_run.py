@@ -17,8 +17,13 @@
 Isolation, tried in this order unless `KIT_ISOLATION` forces one: "bwrap" (the kit's bubblewrap
 sandbox), "runuser" (bubblewrap cannot create namespaces in this container: the sandbox's warm
 parent and every student process run as the unprivileged user `KIT_SANDBOX_USER`, default
-`student`, under the kit's rlimits; `<root>` is readable by root only), "none". Which one was used
-goes to the instructor only: the run's stdout (`stdout_visibility: hidden`) and `extra_data`.
+`student`, under the kit's rlimits; `<root>` is readable by root only), then "none" only if the
+bundle was built with `--allow-unisolated` (`bundle.json`): the students are then told, in the
+results they see, that their code ran without isolation. Without it, where no sandbox starts, no
+notebook is run: every test scores 0, the students read in French that grading could not be
+isolated and their teacher must act, the instructor reads why and what to do ("refused").
+Which isolation was used goes to the instructor: the run's stdout (`stdout_visibility: hidden`)
+and `extra_data`.
 
 `--selftest` grades the instructor's notebooks (setup.sh runs it once) and fails unless they get
 every point.
@@ -58,14 +63,27 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
+def _bundle() -> dict:
+    try:
+        info = json.loads((COURSE_DIR / "bundle.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
 def bundled_assignment() -> str:
     """The assignment the bundle was built for (bundle.json), else KIT_ASSIGNMENT."""
-    try:
-        return json.loads((COURSE_DIR / "bundle.json").read_text(encoding="utf-8"))["assignment"]
-    except (OSError, ValueError, KeyError, TypeError):
-        from ..courses import DEFAULT
+    assignment = _bundle().get("assignment")
+    if isinstance(assignment, str) and assignment:
+        return assignment
+    from ..courses import DEFAULT
 
-        return os.environ.get("KIT_ASSIGNMENT", DEFAULT)
+    return os.environ.get("KIT_ASSIGNMENT", DEFAULT)
+
+
+def unisolated_allowed() -> bool:
+    """Whether the instructor built the bundle with --allow-unisolated."""
+    return _bundle().get("allow_unisolated") is True
 
 
 # --- the submission -----------------------------------------------------------------------
@@ -193,7 +211,14 @@ def isolation_line(mode: str, user: str, limits: Limits, tried: list[str], root:
         what = (f"no namespaces; the sandbox and every student process run as the unprivileged user '{user}' "
                 f"(uid {pwd.getpwnam(user).pw_uid}); {rlimits}")
     elif mode == "none":
-        what = f"NO isolation but a separate process; children drop to uid 61000 when the grader is root; {rlimits}"
+        what = (f"NO isolation but a separate process; children drop to uid 61000 when the grader is root; {rlimits}; "
+                "allowed by this bundle (--allow-unisolated), and the student is told")
+    elif mode == "refused":
+        what = ("no sandbox could start and this bundle does not allow grading without isolation: no notebook was "
+                "run, every test scored 0. ACTION NEEDED: make bubblewrap or the unprivileged user "
+                f"'{user}' work in the image (setup.sh's output says why they do not), or rebuild the bundle "
+                "with `python -m autograder gradescope-bundle --allow-unisolated` and upload it; then Regrade "
+                "All Submissions")
     else:
         what = "no sandbox could be started: no notebook was run"
     private = stat.S_IMODE(root.stat().st_mode) & 0o077 == 0
@@ -241,6 +266,16 @@ def grade_with_kit(assignment: str, steps: dict[str, Step],
         shutil.rmtree(course, ignore_errors=True)
 
 
+# What students read when their code could not be run (French), by isolation.
+NOT_RUN = {
+    "refused": ("La correction n'a pas pu être isolée de ton code sur Gradescope : aucun point n'est donné pour "
+                "l'instant. Ton enseignant doit intervenir, puis ta copie sera corrigée à nouveau."),
+    "failed": "Le correcteur n'a pas pu exécuter le notebook (préviens ton enseignant).",
+}
+UNISOLATED = ("ton code a été exécuté sans isolation (hors du bac à sable habituel du correcteur), comme ton "
+              "enseignant l'a autorisé pour ce devoir")
+
+
 def _summary(steps: dict[str, Step], results: dict, notebooks: dict, notes: list[str]) -> str:
     """The French text every student sees at the top of the results."""
     parts = []
@@ -267,6 +302,9 @@ def run(root: Path, forced: str | None, user: str, assignment: str) -> dict:
     notebooks, notes = find_notebooks(steps, root / "submission")
     checks, lines, tried, used = None, [], [], "failed"
     modes = [forced] if forced else list(MODES)
+    refused = "none" in modes and not unisolated_allowed()
+    if refused:   # never a score without isolation unless the instructor said so when building the bundle
+        modes.remove("none")
     for mode in modes:      # the first isolation whose sandbox starts; a forced one or none
         problem = isolation_problem(mode, user)
         if problem is None:
@@ -282,21 +320,26 @@ def run(root: Path, forced: str | None, user: str, assignment: str) -> dict:
             if mode != modes[-1]:
                 checks, lines = None, []   # the sandbox did not start: the next isolation grades again
         tried.append(f"{mode}: {problem}")
+    if checks is None and refused:
+        used = "refused"
+        tried.append("none: not allowed by this bundle (built without --allow-unisolated)")
     line = isolation_line(used, user, limits, tried, root)
     say(line)
     for text in lines:
         say(text)
     if checks is None:
-        checks = [t for step in steps.values()
-                  for t in _zeros(step, "Le correcteur n'a pas pu exécuter le notebook (préviens ton enseignant).")]
+        checks = [t for step in steps.values() for t in _zeros(step, NOT_RUN[used])]
+    if used == "none":
+        notes = [UNISOLATED, *notes]
     results = results_json(checks)
     for name, step in steps.items():
         mine = [t for t in results["tests"] if t["name"].startswith(f"{name}: ")]
         say(f"{step.notebook}: {sum(t['score'] for t in mine):g}/{sum(t['max_score'] for t in mine):g}"
             + "".join(f"\n  failed {t['name']}: {t['output'][:160]!r}" for t in mine if t["status"] == "failed"))
+    summary = _summary(steps, results, notebooks, notes)
     results.update(
         execution_time=int(round(time.monotonic() - start)),
-        output=_summary(steps, results, notebooks, notes),
+        output=f"{NOT_RUN[used]}\n{summary}" if used in NOT_RUN else summary,
         stdout_visibility="hidden",
         extra_data={"isolation": used, "isolation_detail": line, "notebooks_found": sorted(notebooks)},
     )
@@ -306,11 +349,12 @@ def run(root: Path, forced: str | None, user: str, assignment: str) -> dict:
 
 
 def _bundle_info() -> str:
-    try:
-        info = json.loads((COURSE_DIR / "bundle.json").read_text(encoding="utf-8"))
-        return f"{info.get('assignment')} bundle, kit {info.get('kit_revision') or '?'}, {info.get('torch')}"
-    except (OSError, ValueError):
+    info = _bundle()
+    if not info:
         return "not from a bundle"
+    unisolated = "allowed" if unisolated_allowed() else "refused"
+    return (f"{info.get('assignment')} bundle, kit {info.get('kit_revision') or '?'}, {info.get('torch')}, "
+            f"grading without isolation {unisolated}")
 
 
 def selftest(forced: str | None, user: str, assignment: str) -> int:

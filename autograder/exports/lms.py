@@ -5,7 +5,10 @@ optional `students.csv`), and CSV files read as an LMS writes them and written w
 Nothing here knows the lesson: notebooks, their maximum points and the checks that lost points
 come from the gradebook; the cause of a failed check comes from the grading record beside the
 autograded notebook (`autograder.records`), and is only ever used as a key into text the kit
-wrote (see `cause_labels`): no string a student could have written reaches a file.
+wrote (see `cause_labels`): no string a student could have written reaches a file. What an
+instructor did in formgrader is nbgrader's too: a grade they changed (`Grade.manual_score`) counts
+as nbgrader counts it and is said so in the line, and their comments (`Comment.manual_comment`)
+follow it.
 """
 from __future__ import annotations
 
@@ -43,6 +46,10 @@ class StudentGrades:
     notebooks: dict[str, float]                       # notebook -> points (late penalty deducted)
     failed: dict[str, list[str]] = field(default_factory=dict)   # notebook -> grade ids that lost points
     checks: dict[str, int] = field(default_factory=dict)         # notebook -> number of graded cells
+    # notebook -> {grade id: whether the automatic grading had given every point} of the grades an
+    # instructor changed (nbgrader's Grade.manual_score, what formgrader writes)
+    reviewed: dict[str, dict[str, bool]] = field(default_factory=dict)
+    comments: list[tuple[str, str, str]] = field(default_factory=list)   # (notebook, cell, instructor's comment)
     feedback: str = ""                                # the one-line French summary
 
     @property
@@ -112,11 +119,17 @@ def read_class(course_dir: Path, assignment: str | None = None) -> ClassGrades:
                     if nb.name not in notebooks:
                         continue
                     penalty = float(nb.late_submission_penalty or 0)
-                    grades.notebooks[nb.name] = max(0.0, float(nb.score or 0) - penalty)
+                    grades.notebooks[nb.name] = max(0.0, float(nb.score or 0) - penalty)   # manual scores first
                     lost = sorted(g.name for g in nb.grades if float(g.score or 0) < float(g.max_score or 0))
                     grades.checks[nb.name] = len(nb.grades)
                     if lost:
                         grades.failed[nb.name] = lost
+                    reviewed = {g.name: float(g.auto_score or 0) >= float(g.max_score or 0)
+                                for g in nb.grades if g.manual_score is not None}
+                    if reviewed:
+                        grades.reviewed[nb.name] = reviewed
+                    grades.comments += sorted((nb.name, c.name, _text(c.manual_comment))
+                                              for c in nb.comments if _text(c.manual_comment))
             students[student.id] = grades
     if not students:
         raise ExportError(f"no student in the gradebook of {course_dir}: grade the submissions first "
@@ -144,8 +157,11 @@ GENERIC_LABELS = {
     "visible_test": "un test visible de la cellule échoue",
     "timeout": "temps d'exécution dépassé",
 }
+REVIEWED = "note revue par l'enseignant"      # a grade the instructor changed (formgrader)
 MAX_LABEL = 90
 MAX_LINE = 600
+MAX_COMMENT = 300      # an instructor's comment in the line, at most
+MAX_COMMENTS = 900     # all of them
 
 
 def _first_clause(template: str) -> str | None:
@@ -190,12 +206,17 @@ def _record(course_dir: Path, assignment: str, student: str, notebook: str) -> d
     return records.read(records.path_for(course_dir / "autograded" / student / assignment / f"{notebook}.ipynb"))
 
 
-def _label(record: dict | None, check: str, labels: dict[str, str]) -> str | None:
+def _label(record: dict | None, check: str, labels: dict[str, str], reviewed: dict[str, bool]) -> str | None:
+    """The cause of a lost check, in the kit's words; an instructor's change of its grade said
+    after it (alone when the automatic grading had given every point: the cause is theirs)."""
+    if reviewed.get(check):
+        return REVIEWED
     entry = (record or {}).get("checks", {}).get(check)
-    if entry is None:
-        return None
-    code = "visible_test" if entry.get("passed") else entry.get("code")
-    return labels.get(code) if isinstance(code, str) else None
+    code = None if entry is None else "visible_test" if entry.get("passed") else entry.get("code")
+    cause = labels.get(code) if isinstance(code, str) else None
+    if check in reviewed:
+        return f"{cause}, {REVIEWED}" if cause else REVIEWED
+    return cause
 
 
 def _one_line(text: str) -> str:
@@ -211,7 +232,7 @@ def feedback_line(course_dir: Path, assignment: str, notebooks: dict[str, float]
         return "Aucun travail rendu."
     total = f"{french_number(student.total)}/{french_number(sum(notebooks.values()))}"
     if not student.failed:
-        return f"{total} : toutes les vérifications sont réussies."
+        return _one_line(f"{total} : toutes les vérifications sont réussies." + _comments(student))
 
     def render(with_labels: bool) -> list[str]:
         parts = []
@@ -222,7 +243,7 @@ def feedback_line(course_dir: Path, assignment: str, notebooks: dict[str, float]
             record = _record(course_dir, assignment, student.id, nb) if with_labels else None
             groups: dict[str | None, list[str]] = {}     # checks that failed for the same cause, together
             for check in lost:
-                groups.setdefault(_label(record, check, labels), []).append(check)
+                groups.setdefault(_label(record, check, labels, student.reviewed.get(nb, {})), []).append(check)
             if len(lost) == student.checks.get(nb) and len(groups) == 1 and None not in groups:
                 items = f"toutes les vérifications ({next(iter(groups))})"
             else:
@@ -236,7 +257,21 @@ def feedback_line(course_dir: Path, assignment: str, notebooks: dict[str, float]
         line = f"{total}. À revoir — " + " ; ".join(render(False)) + "."
     if len(line) > MAX_LINE:
         line = line[:MAX_LINE - 1].rstrip() + "…"
-    return _one_line(line)
+    return _one_line(line + _comments(student))
+
+
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else text[:most - 1].rstrip() + "…"
+
+
+def _comments(student: StudentGrades) -> str:
+    """What the instructor wrote in formgrader (nbgrader's Comment.manual_comment), after the
+    kit's line: each comment on one line, bounded."""
+    if not student.comments:
+        return ""
+    parts = [f"{nb} ({cell}) : {_cut(_one_line(text), MAX_COMMENT)}" for nb, cell, text in student.comments]
+    title = "Commentaire de l'enseignant" if len(parts) == 1 else "Commentaires de l'enseignant"
+    return " " + _cut(f"{title} — " + " ; ".join(parts), MAX_COMMENTS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,9 +284,25 @@ _MAPPING_ALIASES = {"student_id": "student_id", "nbgrader_id": "student_id", "st
                     "participant_id": "participant", **{f: f for f in MAPPING_FIELDS}}
 
 
+# Typographic apostrophes and quotes (French language packs write `Nom d’utilisateur`), and the
+# ASCII ones they stand for.
+_TYPOGRAPHY = str.maketrans({**dict.fromkeys("\u2019\u2018\u201b\u02bc\u00b4\u0060\u2032\uff07", "'"),
+                             **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\uff02", '"')})
+
+
+def header_key(text: str) -> str:
+    """A column header (or a cell the kit recognises) as the kit compares it, whatever the LMS's
+    language pack typed: Unicode NFC, typographic apostrophes and quotes as `'` and `"`, blanks
+    (no-break ones too) as one space, no case. Every header the Moodle and Canvas exports match
+    goes through here."""
+    text = unicodedata.normalize("NFC", text or "").translate(_TYPOGRAPHY)
+    return " ".join(text.split()).casefold()
+
+
 def norm_key(value: str) -> str:
-    """An identity as compared: e-mail addresses and logins ignore case and surrounding blanks."""
-    return unicodedata.normalize("NFC", value).strip().casefold()
+    """An identity as compared: e-mail addresses, logins and names ignore case, surrounding blanks
+    and the typography of apostrophes (`O’Brien` is `O'Brien`)."""
+    return unicodedata.normalize("NFC", value).translate(_TYPOGRAPHY).strip().casefold()
 
 
 def read_mapping(path: Path, cls: ClassGrades) -> dict[str, dict[str, str]]:
@@ -260,7 +311,7 @@ def read_mapping(path: Path, cls: ClassGrades) -> dict[str, dict[str, str]]:
     table = read_csv(Path(path), "the students file", delimiters=",;\t")
     if not table.rows:
         raise ExportError(f"{path}: empty students file (expected a header row: student_id,email,...)")
-    header = [_MAPPING_ALIASES.get(re.sub(r"[\s-]+", "_", h.strip().casefold()), "") for h in table.rows[0]]
+    header = [_MAPPING_ALIASES.get(re.sub(r"[\s-]+", "_", header_key(h)), "") for h in table.rows[0]]
     if "student_id" not in header:
         raise ExportError(f"{path}: no student_id column (nbgrader's student id); its columns are "
                           f"{', '.join(table.rows[0])}")

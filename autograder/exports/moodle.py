@@ -8,10 +8,15 @@
    other cell as it was, to upload back ("Upload grading worksheet").
 
 Moodle's column names are those of its language packs (mod/assign, core, assignfeedback_comments);
-English and French are recognised. The worksheet's importer needs the Identifier, Grade and
-"Last modified (grade)" columns (assignfeedback_offline_grade_importer::init) and reads the grade
-with the user's decimal separator (unformat_float), hence the separator of the worksheet's own
-numbers is kept.
+English and French are recognised, apostrophes and quotes typed either way (`lms.header_key`). The
+worksheet's importer needs the Identifier, Grade and "Last modified (grade)" columns
+(assignfeedback_offline_grade_importer::init) and reads the grade with the user's decimal separator
+(unformat_float), hence the separator of the worksheet's own numbers is kept.
+
+What the teacher already wrote stays: a feedback comment is kept and the kit's line is added after
+it, as a paragraph of its own (`moodle_feedback`), unless `replace_feedback`; a row whose grade
+Moodle says cannot be changed ("Grade can be changed" = No: locked or overridden in the gradebook)
+is written back as it was, and named in a warning.
 """
 from __future__ import annotations
 
@@ -20,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .lms import (ClassGrades, ExportError, check_emails, check_unique, decimals_of, describe_student, detect_decimal,
-                  format_number, norm_key, parse_number, php_csv, read_csv, unmatched_message, write_atomic)
+                  format_number, header_key, norm_key, parse_number, php_csv, read_csv, unmatched_message,
+                  write_atomic)
+from .moodle_feedback import FeedbackCounts, feedback_cell
 
 # The worksheet's columns, as Moodle names them in English and French.
 WORKSHEET_COLUMNS = {
@@ -31,11 +38,19 @@ WORKSHEET_COLUMNS = {
     "idnumber": ("ID number", "Numéro d'identification"),
     "grade": ("Grade", "Note"),
     "maxgrade": ("Maximum grade", "Note maximale"),
+    "canchange": ("Grade can be changed", "La note peut être modifiée"),
     "scale": ("Scale", "Barème"),
     "modified": ("Last modified (grade)", "Dernière modification (note)"),
     "feedback": ("Feedback comments", "Feedback par commentaires"),
 }
 REQUIRED = ("identifier", "grade", "modified")   # what Moodle's worksheet importer refuses to go without
+_KEYS = {header_key(name): key for key, names in WORKSHEET_COLUMNS.items() for name in names}
+
+# "Grade can be changed" holds core's get_string('yes') or get_string('no') in the teacher's
+# language (mod/assign/gradingtable.php, col_gradecanbechanged); English, French and the other
+# large language packs, compared through header_key.
+CAN_CHANGE = {"yes", "oui", "ja", "sí", "si", "sim", "tak", "ano", "igen", "da", "evet"}
+CANNOT_CHANGE = {"no", "non", "nein", "nee", "nej", "nei", "nie", "ne", "nem", "nu", "não", "nao", "hayır"}
 
 # The gradebook CSV's identity column: header, and where its value comes from.
 IDENTITIES = {"email": "Email address", "username": "Username", "idnumber": "ID number"}
@@ -50,6 +65,8 @@ class Written:
     decimal: str
     factor: float
     warnings: list[str]
+    feedback: FeedbackCounts | None = None     # worksheet: what became of the comments already there
+    left: int = 0                              # worksheet: students whose row was left as it was (grade locked)
 
 
 def _identity_of(cls: ClassGrades, mapping: dict, identity: str) -> dict[str, str]:
@@ -97,11 +114,11 @@ def gradebook_csv(cls: ClassGrades, mapping: dict, output: Path, identity: str =
 def _columns(header: list[str], path: Path) -> dict[str, int]:
     found: dict[str, int] = {}
     for i, name in enumerate(header):
-        for key, names in WORKSHEET_COLUMNS.items():
-            if name.strip() in names:
-                if key in found:
-                    raise ExportError(f"{path}: the worksheet has the column {name.strip()!r} twice")
-                found[key] = i
+        key = _KEYS.get(header_key(name))
+        if key is not None:
+            if key in found:
+                raise ExportError(f"{path}: the worksheet has the column {name.strip()!r} twice")
+            found[key] = i
     missing = [k for k in REQUIRED if k not in found]
     if missing:
         raise ExportError(
@@ -117,9 +134,26 @@ def _participant(identifier: str) -> str:
     return m.group(1) if m else ""
 
 
+def _locked(row: list[str], col: dict[str, int], header: list[str]) -> str | None:
+    """Why this row's grade must be left as it is, from the worksheet's "Grade can be changed"
+    column; None when it may be changed (or the worksheet does not say)."""
+    if "canchange" not in col:
+        return None
+    value = row[col["canchange"]] if col["canchange"] < len(row) else ""
+    said = header_key(value)
+    if not said or said in CAN_CHANGE:
+        return None
+    where = f"column {header[col['canchange']].strip()!r} = {value.strip()!r}"
+    if said in CANNOT_CHANGE:
+        return f"Moodle will not change this grade ({where}: locked or overridden in the gradebook)"
+    return f"the worksheet does not say whether Moodle may change this grade ({where})"
+
+
 def fill_worksheet(cls: ClassGrades, mapping: dict, worksheet: Path, output: Path, decimal: str | None = None,
-                   rescale: bool = False, allow_unmatched: bool = False) -> Written:
-    """The worksheet with each student's total in Grade and their feedback line in Feedback comments."""
+                   rescale: bool = False, allow_unmatched: bool = False, replace_feedback: bool = False) -> Written:
+    """The worksheet with each student's total in Grade and their feedback line in Feedback
+    comments (after the comment already there, unless `replace_feedback`); rows whose grade
+    Moodle will not change written back as they were."""
     table = read_csv(worksheet, "the worksheet")
     if not table.rows:
         raise ExportError(f"{worksheet} is empty: download the grading worksheet again from Moodle")
@@ -219,15 +253,22 @@ def fill_worksheet(cls: ClassGrades, mapping: dict, worksheet: Path, output: Pat
 
     width = len(header)
     out = [list(header)]
+    counts = FeedbackCounts() if "feedback" in col else None
+    left = 0
     for i, row in enumerate(body):
         row = list(row)
-        if i in matched:
+        reason = _locked(row, col, header) if i in matched else None
+        if reason is not None:
+            left += 1
+            warnings.append(f"{describe_student(cls.students[matched[i]])}, {row[col['identifier']].strip()}: grade "
+                            f"and feedback left as they were: {reason}")
+        elif i in matched:
             row += [""] * (width - len(row))
             student = cls.students[matched[i]]
             row[col["grade"]] = format_number(student.total * factor, decimal, places)
-            if "feedback" in col:
-                row[col["feedback"]] = student.feedback
+            if counts is not None:
+                row[col["feedback"]] = feedback_cell(row[col["feedback"]], student.feedback, replace_feedback, counts)
         out.append(row)
     path = write_atomic(output, php_csv(out, table.delimiter, table.newline), bom=True)
-    return Written(path, len(matched), header[col["grade"]], header[col["feedback"]] if "feedback" in col else None,
-                   decimal, factor, warnings)
+    return Written(path, len(matched) - left, header[col["grade"]],
+                   header[col["feedback"]] if "feedback" in col else None, decimal, factor, warnings, counts, left)
