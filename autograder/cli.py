@@ -176,7 +176,9 @@ def cmd_check_course(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    parser.add_argument("--course-dir", default=str(ROOT), help="the nbgrader course root (default: this repo)")
+    parser.add_argument("--course-dir", default=None,
+                        help="the nbgrader course root (default: the working folder when it holds nbgrader_config.py, "
+                             "else this checkout)")
     parser.add_argument("--assignment", default=DEFAULT,
                         help=f"the assignment (a package of autograder/courses/; default: {DEFAULT})")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -225,8 +227,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def default_course_dir() -> Path:
+    """The working folder when it is a course root (it holds nbgrader_config.py), else this checkout."""
+    return Path.cwd().resolve() if (Path.cwd() / "nbgrader_config.py").is_file() else ROOT
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.course_dir is None:
+        args.course_dir = str(default_course_dir())
     try:
         return args.func(args)
     except (RuntimeError, CourseError) as exc:

@@ -16,7 +16,10 @@ An assignment named A is the package `autograder.courses.A` (docs/adding-a-cours
                 curve(observation) -> [(w, L), ...] and reference_curve(step) for the reports.
 
 The data of each locked data cell is read from the instructor's notebook (`source/A/`), by
-matching the cell against the step's template: the notebook is its one definition.
+matching the cell against the step's template: the notebook is its one definition. The course's
+`source/` is found as nbgrader's commands find the course: $KIT_COURSE_ROOT when set, else the
+working folder or the first folder above it that holds `nbgrader_config.py` and `source/` (a
+kernel of `nbgrader autograde` runs in autograded/S/A/), else this checkout's own.
 """
 from __future__ import annotations
 
@@ -24,12 +27,24 @@ import ast
 import functools
 import importlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 COURSES_PACKAGE = "autograder.courses"
-SOURCE = Path(__file__).resolve().parents[1] / "source"
+CHECKOUT_SOURCE = Path(__file__).resolve().parents[1] / "source"
+
+
+def source_root() -> Path:
+    """The `source/` folder of the course being graded (see the module's docstring)."""
+    if os.environ.get("KIT_COURSE_ROOT"):
+        return Path(os.environ["KIT_COURSE_ROOT"]) / "source"
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "nbgrader_config.py").is_file() and (folder / "source").is_dir():
+            return folder / "source"
+    return CHECKOUT_SOURCE
 
 
 def render(value) -> str:
@@ -71,7 +86,7 @@ class Step:
         if not self.assignment:
             raise CourseError(f"step {self.name}: its assignment is not known; give Step(assignment=ASSIGNMENT, ...) "
                               "or take the step from autograder.course.load(ASSIGNMENT).steps")
-        return read_data_cells(self, SOURCE / self.assignment / self.filename)
+        return read_data_cells(self, source_root() / self.assignment / self.filename)
 
 
 def _template_pattern(template: str) -> re.Pattern:
@@ -195,7 +210,7 @@ class Course:
 
     @property
     def source_folder(self) -> Path:
-        return SOURCE / self.name
+        return source_root() / self.name
 
 
 def available() -> list[str]:

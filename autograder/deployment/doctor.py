@@ -232,9 +232,7 @@ def diagnose(course_dir: Path, account: str, student: str | None, queue: str | N
 
 
 def cmd_doctor(args) -> int:
-    from ..service.serve import course_root
-
-    course_dir = course_root(args.course_dir)
+    course_dir = Path(args.course_dir).resolve()
     account = args.account or pwd.getpwuid(os.getuid()).pw_name
     if args.account and args.account != pwd.getpwuid(os.getuid()).pw_name and os.getuid() != 0:
         print("error: --account needs root (the probe runs as that account)", file=sys.stderr)

@@ -62,7 +62,11 @@ def repair_course_folders(course: Path) -> list[str]:
             continue
         try:
             os.chmod(path, wanted)
-            lines.append(f"exchange: {path} had mode {mode:04o}, put back to {wanted:04o} ({WHY[name]})")
+            if mode | stat.S_ISVTX == wanted:
+                lines.append(f"exchange: the sticky bit set on {path} (nbgrader makes it {mode:04o}): no student may "
+                             "rename or delete another's entry")
+            else:
+                lines.append(f"exchange: {path} had mode {mode:04o}, put back to {wanted:04o} ({WHY[name]})")
         except PermissionError:
             lines.append(f"exchange: {path} has mode {mode:04o}, not {wanted:04o} ({WHY[name]}), and serve's account "
                          f"cannot change it: its owner must run `chmod {wanted:04o} {path}`")

@@ -100,7 +100,7 @@ class CourseExchange:
 
         app = CollectApp()
         app.initialize([assignment, "--update", f"--CourseDirectory.root={course_dir}"])
-        app.log_level = logging.WARNING   # nbgrader's "Collecting submission" lines: the service prints its own
+        app.log_level = logging.ERROR   # nbgrader's "Collecting submission" lines, its refusals: serve prints its own
         app.coursedir.assignment_id = assignment
         app.authenticator = Authenticator(parent=app)   # what the app's start() makes, without running it
         self.app, self.assignment = app, assignment

@@ -409,16 +409,5 @@ def refusal_page(reason: str) -> str:
             f"<body><h1>Rendu refusé</h1><p>Ce rendu n'a pas été corrigé : {reason}</p></body></html>\n")
 
 
-def course_root(course_dir_option: str) -> Path:
-    """`--course-dir` when given, else the working folder when it is a course root (it holds
-    nbgrader_config.py), else the command line's default."""
-    from ..nbgrader_cli import ROOT
-
-    if Path(course_dir_option).resolve() == ROOT and (Path.cwd() / "nbgrader_config.py").is_file():
-        return Path.cwd().resolve()
-    return Path(course_dir_option).resolve()
-
-
 def cmd_serve(args) -> int:
-    course_dir = course_root(args.course_dir)
-    return Service(course_dir, args.assignments, args.queue, args.jobs).run()
+    return Service(Path(args.course_dir).resolve(), args.assignments, args.queue, args.jobs).run()

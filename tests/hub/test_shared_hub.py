@@ -30,6 +30,7 @@ import pytest
 from autograder.courses.descente_gradient.checks.feedback import feedback
 from autograder.courses.descente_gradient.course import STEPS
 from autograder.nbgrader_cli import ROOT
+from autograder.sample_classes import filled_in, solutions
 
 from .deployment import COURSE_ID, PREFIX, Deployment, Hub, Service, deploy, tear_down
 
@@ -195,8 +196,163 @@ def test_students_submit_in_the_browser_and_read_their_own_feedback(course):
     assert seen[alice.name] == ("", seen[alice.name][1]) and "Score: 2.0 / 2.0" in seen[alice.name][1], seen
     error, heading = seen[bruno.name]
     assert SUM_MESSAGE in error and "Score: 0.0 / 2.0" in heading, seen
-    assert "np.dot" not in error and "verifier(" not in error, "hidden test source must not reach the student"
+    assert "verifier(" not in error and "BEGIN HIDDEN" not in error, "hidden test source must not reach the student"
 
     scores = course.gradebook()[ASSIGNMENT]
     assert scores[alice.name][0] > scores[bruno.name][0], scores
     assert "Traceback" not in course.serve.output, course.serve.output[-3000:]
+
+
+# --- what each account can read -----------------------------------------------------------------
+
+PROBE = """
+import json, sys
+import psycopg2
+out = {}
+for label, path in json.loads(sys.argv[1]).items():
+    try:
+        if label.startswith("list "):
+            __import__("os").listdir(path)
+        else:
+            open(path, "rb").read(1)
+        out[label] = "read"
+    except OSError as exc:
+        out[label] = type(exc).__name__
+for label, role in json.loads(sys.argv[2]).items():
+    try:
+        psycopg2.connect(host=sys.argv[3], port=int(sys.argv[4]), user=role, dbname="gradebook").close()
+        out[label] = "read"
+    except psycopg2.OperationalError as exc:
+        out[label] = "refused"
+print(json.dumps(out))
+"""
+
+
+def _entry(exchange: Path, student: str, assignment: str = ASSIGNMENT) -> Path:
+    entries = sorted((exchange / COURSE_ID / "inbound").glob(f"{student}+{assignment}+*"))
+    assert entries, f"no inbound entry of {student}"
+    return entries[-1]
+
+
+def _released_page(exchange: Path, entry: Path) -> Path:
+    from nbgrader.utils import notebook_hash
+
+    secret = (entry / "submission_secret.txt").read_text()
+    return exchange / COURSE_ID / "feedback" / f"{notebook_hash(secret=secret, notebook_id=NOTEBOOK_ID)}.html"
+
+
+def test_a_student_cannot_read_what_is_not_theirs(course):
+    d = course.deployment
+    alice, bruno = d.students
+    for reader, owner in ((alice, bruno), (bruno, alice)):
+        entry = _entry(d.exchange, owner.name)
+        theirs = {
+            "list inbound": d.exchange / COURSE_ID / "inbound",
+            "list released feedback": d.exchange / COURSE_ID / "feedback",
+            "their submission": entry / NOTEBOOK,
+            "their submission's secret": entry / "submission_secret.txt",
+            "their released feedback": _released_page(d.exchange, entry),
+            "their fetched feedback": next((owner.home / ASSIGNMENT / "feedback").glob(f"*/{NOTEBOOK_ID}.html")),
+            "their notebook": owner.home / ASSIGNMENT / NOTEBOOK,
+            "the solutions (source/)": d.course / "source" / ASSIGNMENT / NOTEBOOK,
+            "the course's config": d.course / "nbgrader_config.py",
+            "their autograded notebook": d.course / "autograded" / owner.name / ASSIGNMENT / NOTEBOOK,
+            "their submitted notebook": d.course / "submitted" / owner.name / ASSIGNMENT / NOTEBOOK,
+        }
+        mine = {"my submission": _entry(d.exchange, reader.name) / NOTEBOOK,
+                "my released feedback": _released_page(d.exchange, _entry(d.exchange, reader.name))}
+        for label, path in {**theirs, **mine}.items():
+            assert label.startswith("list ") or path.is_file(), f"{label}: {path} should exist for the check to mean anything"
+        roles = {"the gradebook as the instructor's role": d.instructor.name, "the gradebook as my own role": reader.name}
+        out = reader.run(f"{PREFIX}/venv/bin/python", "-c", PROBE,
+                         json.dumps({k: str(v) for k, v in {**theirs, **mine}.items()}), json.dumps(roles),
+                         str(d.postgres.socket), str(d.postgres.port))
+        seen = json.loads(out.strip().splitlines()[-1])
+        read = {label for label, what in seen.items() if what == "read"}
+        assert read == set(mine), f"as {reader.name}: read {sorted(read - set(mine))}, could not read " \
+                                  f"{sorted(set(mine) - read)}; all: {seen}"
+
+
+# --- the term: a second assignment --------------------------------------------------------------
+
+def _fill_as(account, assignment: str, answers_by_notebook: dict[str, dict[str, str]]) -> None:
+    """The student's fetched notebooks with these answers, written as the student would (their file)."""
+    import pwd
+
+    entry = pwd.getpwnam(account.name)
+    for name, answers in answers_by_notebook.items():
+        path = account.home / assignment / name
+        nb = filled_in(json.loads(path.read_text(encoding="utf-8")), answers)
+        path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def test_a_second_assignment_released_while_serve_runs_is_graded(course):
+    d = course.deployment
+    bruno = d.students[1]
+    d.as_instructor("nbgrader", "release_assignment", SECOND)
+    course.serve.wait_for(f"serving {SECOND} too", timeout=120)
+    bruno.run("nbgrader", "fetch_assignment", SECOND)
+    notebooks = sorted(p.name for p in (d.course / "source" / SECOND).glob("*.ipynb"))
+    _fill_as(bruno, SECOND, {name: solutions(ROOT / "source" / SECOND / name) for name in notebooks})
+    bruno.run("nbgrader", "submit", SECOND)
+    out = course.serve.wait_for(f"  {SECOND}  ", timeout=GRADED_S)
+    line, = graded_lines(out, bruno.name, SECOND)
+    earned, total = line.split()[2].split("/")
+    assert float(earned) == float(total) > 0, f"the right answers earn every point: {line}"
+    assert course.gradebook()[SECOND][bruno.name][0] == float(total)
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+def test_a_submission_forged_under_another_name_or_holding_a_link_is_refused(course):
+    d = course.deployment
+    alice, bruno = d.students
+    before = course.gradebook()[ASSIGNMENT]
+    bruno.run("nbgrader", "submit", ASSIGNMENT, f"--student={alice.name}")   # bruno's entry, naming alice
+    out = course.serve.wait_for(f"is owned by account '{bruno.name}', not by the student it names", timeout=120)
+    forged, = [line for line in out.splitlines() if line.startswith("refused ") and "is owned by account" in line]
+    assert forged.startswith(f"refused {alice.name}+{ASSIGNMENT}+"), forged
+
+    # an entry made by hand as nbgrader's submit makes one, its notebook a link to the instructor's solutions
+    name = f"{bruno.name}+{ASSIGNMENT}+{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())}.000000 UTC+handmade01"
+    target = d.course / "source" / ASSIGNMENT / NOTEBOOK
+    bruno.run("sh", "-c", f"e='{d.exchange / COURSE_ID / 'inbound' / name}'; mkdir \"$e\" && "
+                          f"ln -s '{target}' \"$e/{NOTEBOOK}\" && date -u '+%Y-%m-%d %H:%M:%S.000000 UTC' > \"$e/timestamp.txt\" "
+                          "&& echo 0123456789abcdef > \"$e/submission_secret.txt\" && chmod 0750 \"$e\"")   # last, as nbgrader submit
+    course.serve.wait_for("it holds a symbolic link", timeout=120)
+    assert course.gradebook()[ASSIGNMENT] == before, "neither refused entry changed a grade"
+    submitted = d.course / "submitted" / bruno.name / ASSIGNMENT / NOTEBOOK
+    assert submitted.read_text(encoding="utf-8") != target.read_text(encoding="utf-8"), "the solutions were not collected"
+
+
+def test_serve_killed_mid_grading_and_modes_changed_by_hand(course):
+    """The unit restarts serve after a SIGKILL while it grades alice's new submission (her step 1
+    sleeps, so the kill lands after the collect and before the release); meanwhile the instructor
+    opened inbound to everyone by hand. The next start puts the mode back, grades the submission
+    once, and loses nothing."""
+    d = course.deployment
+    alice = d.students[0]
+    inbound = d.exchange / COURSE_ID / "inbound"
+    slow = solutions(ROOT / "source" / ASSIGNMENT / NOTEBOOK)
+    slow["avant"] = "import time\ntime.sleep(4)\n" + slow["avant"]
+    _fill_as(alice, ASSIGNMENT, {NOTEBOOK: slow})
+    alice.run("nbgrader", "submit", ASSIGNMENT)
+    stamp = (_entry(d.exchange, alice.name) / "timestamp.txt").read_text().strip()
+    collected = d.course / "submitted" / alice.name / ASSIGNMENT / "timestamp.txt"
+    deadline = time.monotonic() + 120
+    while not (collected.is_file() and collected.read_text().strip() == stamp):
+        assert time.monotonic() < deadline, "serve did not collect the new submission"
+        time.sleep(0.05)
+    before_kill = course.serve.output
+    d.instructor.run("chmod", "0777", str(inbound))
+    serve = course.restart_serve(signal.SIGKILL)
+    graded_before = [line for line in graded_lines(before_kill, alice.name) if stamp[:19] in line]
+    assert not graded_before, "the kill was meant to land mid-grading"
+    out = serve.wait_for(f"submitted {stamp[:19]}", timeout=GRADED_S)
+    assert f"exchange: {inbound} had mode 0777, put back to 3733" in out, out[-2000:]
+    assert oct(inbound.stat().st_mode & 0o7777) == "0o3733"
+    assert len([line for line in graded_lines(out, alice.name) if stamp[:19] in line]) == 1, "graded once"
+    assert course.gradebook()[ASSIGNMENT][alice.name][2].startswith(stamp[:19]), "the gradebook holds it"
+    alice.run("nbgrader", "fetch_feedback", ASSIGNMENT)
+    assert list((alice.home / ASSIGNMENT / "feedback").glob(f"{stamp}/{NOTEBOOK_ID}.html")), "its feedback is fetched"
