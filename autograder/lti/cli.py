@@ -31,7 +31,13 @@ def cmd_keys(args) -> int:
 def cmd_jwks(args) -> int:
     from .keys import load_key
 
-    print(json.dumps(load_key(_registration(args).key_file).jwks(), indent=2))
+    jwks = load_key(_registration(args).key_file).jwks()
+    if args.serve:
+        from .jwks import serve_jwks
+
+        serve_jwks(jwks, args.port, args.address)
+    else:
+        print(json.dumps(jwks, indent=2))
     return 0
 
 
@@ -87,7 +93,10 @@ def add_lti_commands(sub) -> None:
     commands = lti.add_subparsers(dest="lti_command", required=True)
     p = commands.add_parser("keys", help="make the tool's key pair if missing, and show its public key")
     p.set_defaults(func=cmd_keys)
-    p = commands.add_parser("jwks", help="print the tool's JWKS (its public keyset)")
+    p = commands.add_parser("jwks", help="print the tool's JWKS (its public keyset), or serve it over HTTP")
+    p.add_argument("--serve", action="store_true", help="serve it at <prefix>jwks until interrupted")
+    p.add_argument("--port", type=int, default=10101)
+    p.add_argument("--address", default="127.0.0.1")
     p.set_defaults(func=cmd_jwks)
     p = commands.add_parser("status", help="scores pending, refused (and why), posted")
     p.add_argument("assignment_filter", nargs="?", metavar="ASSIGNMENT")

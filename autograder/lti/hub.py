@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from urllib.parse import urlsplit
 
 from jupyterhub.auth import Authenticator, LocalAuthenticator
@@ -28,6 +27,7 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 from traitlets import Unicode, default
 
+from .jwks import JwksHandler
 from .keys import load_key
 from .launch import Launch, LaunchRefused, LaunchValidator
 from .pages import launch_from_platform_page, refused_page
@@ -106,13 +106,6 @@ class LaunchHandler(_LtiHandler):
         return self.get_next_url(user)
 
 
-class JwksHandler(BaseHandler):
-    def get(self):
-        self.set_header("Content-Type", "application/json")
-        self.set_header("Cache-Control", "max-age=300")
-        self.finish(json.dumps(self.authenticator.tool_jwks))
-
-
 class LtiAuthenticator(Authenticator):
     """Users are who the platform says they are in a launch that passed every check."""
 
@@ -135,7 +128,8 @@ class LtiAuthenticator(Authenticator):
         return url_path_join(base_url, "lti/login")
 
     def get_handlers(self, app):
-        return [(r"/lti/login", LoginInitiationHandler), (r"/lti/launch", LaunchHandler), (r"/lti/jwks", JwksHandler)]
+        return [(r"/lti/login", LoginInitiationHandler), (r"/lti/launch", LaunchHandler),
+                (r"/lti/jwks", JwksHandler, {"jwks": self.tool_jwks})]
 
     async def authenticate(self, handler, data):
         launch = data.get("lti_launch") if isinstance(data, dict) else None
