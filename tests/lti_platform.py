@@ -82,6 +82,7 @@ class Platform:
         self.lineitems: dict[str, dict] = {}            # id (URL) -> line item
         self.results: dict[str, dict[str, dict]] = {}   # line item id -> user id -> last score body
         self.score_posts: list[dict] = []               # every score POST accepted: line item, body, ignored
+        self.requests: list[tuple[float, str, str, int]] = []   # (time.monotonic(), method, path, status)
         self.token_requests = 0
         self.jwks_requests = 0
         self.lineitem_creations = 0
@@ -130,6 +131,19 @@ class Platform:
     def enrol(self, sub: str, username: str, given_name: str, family_name: str, email: str) -> User:
         self.users[sub] = User(sub, username, given_name, family_name, email)
         return self.users[sub]
+
+    def clear_gradebook(self) -> None:
+        """The course's columns and scores gone, counters and planned failures back to zero (users kept)."""
+        with self._lock:
+            self.lineitems.clear()
+            self.results.clear()
+            self.score_posts.clear()
+            self.requests.clear()
+            self._failures.clear()
+            self.refused_users.clear()
+            self.token_requests = self.lineitem_creations = 0
+            self.delay = 0.0
+            self.token_lifetime = 3600
 
     def rotate_key(self) -> None:
         """A new signing key, the only one in the JWKS from now on."""
@@ -238,6 +252,8 @@ class PlatformHandler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: object = b"", content_type: str = "application/json",
               headers: dict | None = None) -> None:
         data = body if isinstance(body, bytes) else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        with self.platform._lock:
+            self.platform.requests.append((time.monotonic(), self.command, urlsplit(self.path).path, status))
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))

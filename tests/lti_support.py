@@ -95,3 +95,32 @@ def authenticate(redirect_url: str) -> tuple[str, dict[str, str]]:
     page = requests.get(redirect_url, timeout=10)
     assert page.status_code == 200, f"the platform refused the authentication request: {page.text}"
     return auto_post_form(page.text)
+
+
+def launch_and_record(platform: Platform, course: Path, subs, redirect_uri: str = "http://127.0.0.1:9/hub/lti/launch"):
+    """Each of `subs` launches the tool (the whole OIDC flow, validated) and is recorded as a hub records
+    them; {sub: nbgrader student id}."""
+    from autograder.lti.launch import LaunchValidator
+    from autograder.lti.roster import record_launch
+    from autograder.lti.settings import registration
+
+    reg = registration(course)
+    validator = LaunchValidator(reg)
+    if redirect_uri not in platform.tool_redirect_uris:
+        platform.tool_redirect_uris.append(redirect_uri)
+    ids = {}
+    for sub in subs:
+        redirect = validator.begin(platform.login_initiation(sub, "http://127.0.0.1:9/hub/"), redirect_uri)
+        _, fields = authenticate(redirect.url)
+        launch = validator.finish(fields["id_token"], fields["state"], redirect.state)
+        record_launch(reg, launch)
+        ids[sub] = launch.student_id
+    return ids
+
+
+def wait_until(predicate, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"after {seconds:.0f} s: {what}")
+        time.sleep(0.05)

@@ -49,7 +49,8 @@ class Entry:
 
 def record(db, student_id: str, assignment: str, submitted_at: datetime | str, score: float, max_score: float,
            comment: str, retry_refused: bool = False) -> bool:
-    """Queue this score unless the same one is already queued or posted; True when queued."""
+    """Queue this score unless the same one is already queued or posted; True when it is new (a new
+    entry, or a new score for an entry)."""
     when, now = submission_time(submitted_at), time.time()
     with store.transaction(db):
         row = db.execute("SELECT * FROM outbox WHERE student_id = ? AND assignment = ? AND submitted_at = ?",
@@ -61,6 +62,8 @@ def record(db, student_id: str, assignment: str, submitted_at: datetime | str, s
             return True
         same = (row["score"], row["max_score"]) == (score, max_score)
         if row["status"] == PENDING:
+            if same:
+                return False
             db.execute("UPDATE outbox SET score = ?, max_score = ?, comment = ? WHERE id = ?",
                        (score, max_score, comment, row["id"]))
             return True
@@ -108,6 +111,12 @@ def _finish(db, entry: Entry, status: str, reason: str) -> None:
                    "WHERE id = ? AND score = ? AND max_score = ? AND status = ?",
                    (status, reason, time.time(), entry.id, entry.score, entry.max_score, PENDING))
         db.execute("UPDATE outbox SET lease_until = 0 WHERE id = ?", (entry.id,))
+
+
+def release(db, leased: list[Entry]) -> None:
+    """Give back entries claimed but not tried (the sender is stopping)."""
+    with store.transaction(db):
+        db.executemany("UPDATE outbox SET lease_until = 0 WHERE id = ?", [(e.id,) for e in leased])
 
 
 def postpone(db, entry: Entry, delay: float, reason: str, count_attempt: bool = True) -> None:

@@ -79,14 +79,19 @@ class Sender:
             db.execute("INSERT OR REPLACE INTO lineitems VALUES (?, ?, ?)", (lineitems_url, entry.assignment, url))
         return url
 
-    def send_due(self) -> Round:
+    def send_due(self, stopping=lambda: False) -> Round:
+        """Post every due entry, until a transient failure (then the rest waits its back-off) or
+        `stopping()`; the entries claimed but not tried are left to the next pass."""
         result = Round()
         with store.connect(self.reg.state_file) as db:
-            while not result.failure:
+            while not result.failure and not stopping():
                 due = outbox.claim_due(db)
                 if not due:
                     break
                 for i, entry in enumerate(due):
+                    if stopping():
+                        outbox.release(db, due[i:])
+                        break
                     try:
                         self._send(db, entry, result)
                     except PlatformError as exc:
@@ -170,7 +175,7 @@ class ScorePassback:
         try:
             while not self._stop.is_set():
                 try:
-                    wait = sender.send_due().wait
+                    wait = sender.send_due(self._stop.is_set).wait
                 except Exception as exc:      # a broken state file or key: said, then tried again later
                     log.error("LTI: the sender failed (%s: %s); next try in 30 s", type(exc).__name__, exc)
                     wait = 30.0

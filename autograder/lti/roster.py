@@ -33,6 +33,8 @@ def record_launch(reg: Registration, launch: Launch) -> None:
         db.execute("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    (launch.student_id, launch.sub, launch.issuer, launch.deployment_id, launch.context_id,
                     launch.lineitems_url, json.dumps(list(launch.ags_scopes)), time.time()))
+        # Scores that waited for this student's first launch are due now.
+        db.execute("UPDATE outbox SET next_try = 0 WHERE student_id = ? AND status = 'pending'", (launch.student_id,))
 
 
 def linked_user(db, student_id: str) -> LinkedUser | None:
