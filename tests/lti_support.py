@@ -39,15 +39,17 @@ def cli(course: Path, *args: str, timeout: float = 120) -> subprocess.CompletedP
 
 
 def wait_for(url: str, seconds: float = 30.0) -> None:
+    """Until `url` answers 200 (a proxy may answer 404 before its route is there)."""
     deadline = time.monotonic() + seconds
     while True:
         try:
-            requests.get(url, timeout=2)
-            return
+            if requests.get(url, timeout=2).status_code == 200:
+                return
         except requests.RequestException:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"nothing answers at {url} after {seconds:.0f} s") from None
-            time.sleep(0.1)
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no answer 200 at {url} after {seconds:.0f} s")
+        time.sleep(0.1)
 
 
 @contextlib.contextmanager
