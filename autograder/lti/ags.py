@@ -66,10 +66,14 @@ def _reason(response: requests.Response) -> str:
     """The platform's words for a refusal: its JSON error or its text, on one bounded line."""
     try:
         body = response.json()
-        text = (body.get("error_description") or body.get("reason") or body.get("error") or body.get("message")
-                if isinstance(body, dict) else None) or str(body)
     except ValueError:
-        text = response.text
+        body = None
+    if isinstance(body, dict):
+        nested = body.get("errors") if isinstance(body.get("errors"), dict) else {}   # Canvas: {"errors": {"message"}}
+        text = next((str(v) for v in (body.get("error_description"), body.get("reason"), nested.get("message"),
+                                      body.get("message"), body.get("error")) if v), str(body))
+    else:
+        text = response.text if body is None else str(body)
     text = re.sub(r"\s+", " ", re.sub(r"[\x00-\x1f\x7f]", " ", str(text))).strip()
     return f"HTTP {response.status_code}" + (f": {text[:REASON_LIMIT]}" if text else "")
 
