@@ -42,7 +42,7 @@ class _LtiHandler(BaseHandler):
         """The platform's requests are cross-site by design: the state and the id_token guard them."""
 
     def _refuse(self, error: LaunchRefused) -> None:
-        self.log.warning(error.log_line())
+        self.log.warning("%s (from %s)", error.log_line(), self.request.remote_ip)
         self.clear_cookie(STATE_COOKIE, path=self._cookie_path)
         self.set_status(403)
         self.set_header("Content-Type", "text/html; charset=utf-8")
@@ -91,7 +91,11 @@ class LaunchHandler(_LtiHandler):
             self._refuse(error)
             return
         self.clear_cookie(STATE_COOKIE, path=self._cookie_path)
-        await asyncio.to_thread(record_launch, self.authenticator.registration, launch)
+        try:
+            await asyncio.to_thread(record_launch, self.authenticator.registration, launch)
+        except Exception as exc:  # noqa: BLE001  (the student still works; their next launch records them)
+            self.log.error("LTI launch of %s not recorded (%s: %s): their scores wait for their next launch",
+                           launch.student_id, type(exc).__name__, str(exc)[:200])
         user = await self.login_user({"lti_launch": launch})
         if user is None:
             raise web.HTTPError(403)
