@@ -5,9 +5,10 @@
    and answers with the platform's authentication URL to redirect to, a fresh `state` and `nonce`
    (kept here, single use, for ten minutes).
 2. The platform posts back a signed `id_token` and the `state`: `LaunchValidator.finish` checks the
-   state (issued here, and the one in the browser's cookie), the signature against the platform's
-   JWKS (cached, fetched again on an unknown key id), iss, aud and azp, exp and iat, the nonce (the
-   one issued with that state, used once), the deployment id, the message type and version, then
+   state (issued here, not used yet, and the one in the browser's cookie), the signature against the
+   platform's JWKS (cached, fetched again on an unknown key id), iss, aud and azp, exp and iat, the
+   nonce (the one issued with that state: used once, as the state), the deployment id, the message
+   type and version, then
    maps the claims to the student (`settings.LtiPlatform.*_claim`).
 
 Every refusal is a `LaunchRefused` with a code (`REFUSALS`): the hub logs its English line and shows
@@ -47,7 +48,7 @@ REFUSALS = {
     "wrong_audience": "the id_token's aud (or azp) is not c.LtiPlatform.client_id",
     "expired": "the id_token has expired, or was issued too long ago",
     "not_yet_valid": "the id_token is issued in the future",
-    "replayed": "the id_token's nonce was already used, or is not the one issued with this state",
+    "replayed": "the id_token's nonce is not the one issued with this state (a token replayed after its login)",
     "wrong_message": "the message is not an LTI 1.3.0 resource link launch",
     "missing_claim": "a required claim is missing",
     "bad_student_id": "the claim mapped to the student id is missing or not a plain name",
@@ -151,11 +152,6 @@ class _Expiring:
             entry = self._items.pop(key, None)
             return None if entry is None else entry[1]
 
-    def __contains__(self, key: str) -> bool:
-        with self._lock:
-            self._forget_old(time.monotonic())
-            return key in self._items
-
 
 @dataclass(frozen=True)
 class _Pending:
@@ -173,7 +169,6 @@ class LaunchValidator:
         self.reg = registration
         self.keys = PlatformKeys(registration.jwks_url, registration.http_timeout_seconds)
         self._pending = _Expiring(self.LOGIN_TTL, limit=10_000)
-        self._used_nonces = _Expiring(self.LOGIN_TTL + registration.max_token_age_seconds, limit=100_000)
 
     # -- step 1: third-party initiated login ------------------------------------------------------
 
@@ -209,11 +204,9 @@ class LaunchValidator:
         if pending is None:
             raise LaunchRefused("bad_state", "no login was started with this state, or it was already used")
         token = self._verified(id_token or "")
-        if token["nonce"] in self._used_nonces:
-            raise LaunchRefused("replayed", "nonce already used")
+        # The nonce must be the one issued with this state; the state was just spent, so a nonce is used once.
         if not secrets.compare_digest(str(token["nonce"]), pending.nonce):
             raise LaunchRefused("replayed", "nonce is not the one issued with this state")
-        self._used_nonces.put(token["nonce"], True)
         self._check_message(token)
         return self._launch(token)
 
