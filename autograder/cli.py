@@ -224,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_doctor(sub)
     from .exports.cli import add_export_commands   # export moodle | export canvas
     add_export_commands(sub)
+    from .lti.cli import add_lti_commands   # lti keys | jwks | status | push
+    add_lti_commands(sub)
     return parser
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the kit needs, once: a venv in .venv with the pinned packages, and (as root on
-# Debian/Ubuntu) bubblewrap for the grader's sandbox, chromium for the browser test and redis-server
-# for the grading service's job queue (its tests start their own).
+# Debian/Ubuntu) bubblewrap for the grader's sandbox, chromium for the browser test, redis-server
+# for the grading service's job queue (its tests start their own) and configurable-http-proxy (npm)
+# for JupyterHub.
 # Re-running it is cheap: nothing is reinstalled while requirements.txt is unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,16 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
   else
     echo "warning: missing ${need_apt[*]}: install them with your package manager (see README)" >&2
+  fi
+fi
+
+# JupyterHub's proxy (the LTI authenticator's tests start a real hub; the deployment runs one).
+if ! command -v configurable-http-proxy >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v npm >/dev/null; then
+    echo "== installing configurable-http-proxy (npm)"
+    npm install -g --silent configurable-http-proxy@5.3.0 >/dev/null
+  else
+    echo "warning: missing configurable-http-proxy: npm install -g configurable-http-proxy@5.3.0" >&2
   fi
 fi
 
