@@ -130,10 +130,12 @@ class Grading:
         return None if due is None else (due if due.tzinfo else due.replace(tzinfo=timezone.utc)).timestamp()
 
     def score(self, student: str) -> tuple[float, float]:
-        """(score, max score) of the student's submission, from the gradebook serve writes."""
+        """(score, max score) of the student's submission, from the gradebook serve writes: nbgrader's
+        score less its late penalty, as `nbgrader export` and the LMS exports count it."""
         with self._gradebook() as gb:
             submission = gb.find_submission(self.assignment, student)
-            return float(submission.score), float(submission.max_score)
+            penalty = float(submission.late_submission_penalty or 0)
+            return max(0.0, float(submission.score) - penalty), float(submission.max_score)
 
     def close(self, drain: bool) -> None:
         """With `drain`, wait for the notebooks in flight; without, leave them (not saved: they

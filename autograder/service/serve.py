@@ -98,6 +98,13 @@ class Service:
 
         self.policy = ServicePolicy(config=nbgrader_config(self.course_dir)[0])
         self.releases = ReleaseLog(self.course_dir)
+        from ..lti.passback import ScorePassback
+
+        passback = ScorePassback(self.course_dir).start()   # LTI AGS: nothing unless the course registered a platform
+        if passback.enabled:
+            self.after_release.append(passback.released)
+            self.say(f"scores go to the LTI platform {passback.reg.issuer} as feedback is released "
+                     "(python -m autograder lti status)")
         gradebooks = run_gradebooks(settings.db_url)
         gradebooks.__enter__()
         first = [a for a in self._released() if self._servable(a)]
@@ -126,6 +133,7 @@ class Service:
             self._loop(stopping)
         finally:
             watcher.stop()
+            passback.stop()
             self.feedback.close()            # its processes read the gradebook: closed before it
             self.pool.close()
             for lane in self.lanes.values():
@@ -394,7 +402,11 @@ class Service:
         self.graded_count += 1
         score, total = lane.grading.score(student)
         for after in self.after_release:
-            after(lane.assignment, student, score, total, done.record["timestamp"])
+            try:
+                after(lane.assignment, student, score, total, done.record["timestamp"])
+            except Exception as exc:  # noqa: BLE001  (the grade is released; what follows must not stop serve)
+                self.say(f"{printable(student, 120)}: graded and released, but {getattr(after, '__qualname__', after)} "
+                         f"failed ({type(exc).__name__}: {printable(exc, 120)})")
         failed = [f"{g.notebook}:{d.grade_id}" for g in done.graded for d in g.decisions if not d.passed]
         problems = [f"{s.notebook}: {s.reason}" for s in done.skipped]
         self.say(f"graded {printable(student, 120):<24} {score:g}/{total:g}  {lane.assignment}  "
