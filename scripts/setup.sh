@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install what the kit needs, once: a venv in .venv with the pinned packages, and (as root on
-# Debian/Ubuntu) bubblewrap for the grader's sandbox, chromium for the browser test, redis-server
-# for the grading service's job queue (its tests start their own) and configurable-http-proxy (npm)
-# for JupyterHub.
+# Debian/Ubuntu) bubblewrap for the grader's sandbox, chromium for the browser tests, redis-server
+# for the grading service's job queue and postgresql for the shared-hub test's gradebook (their
+# tests start their own servers) and configurable-http-proxy (npm) for JupyterHub.
 # Re-running it is cheap: nothing is reinstalled while requirements.txt is unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,11 +17,16 @@ need_apt=()
 command -v bwrap >/dev/null || need_apt+=(bubblewrap)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing ${need_apt[*]} (Debian packages)"
+    # PostgreSQL's server for the shared-hub test's gradebook, which starts a cluster of its own:
+    # no main cluster made or started by the package
+    mkdir -p /etc/postgresql-common
+    [ -e /etc/postgresql-common/createcluster.conf ] || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Options::=--force-confold "${need_apt[@]}" >/dev/null
   else
     echo "warning: missing ${need_apt[*]}: install them with your package manager (see README)" >&2
   fi

@@ -49,6 +49,16 @@ class ExchangeLayout:
 
         return repair_course_folders(self.course)
 
+    def note_released(self, entry: str) -> bool:
+        """A note is already out for every notebook of the entry (a refusal said at an earlier start)."""
+        from nbgrader.utils import notebook_hash
+
+        folder = self.inbound / entry
+        secret = read_small_file(folder / "submission_secret.txt") if folder.is_dir() and not folder.is_symlink() else None
+        names = entry_notebooks(folder) if secret else []
+        return bool(names) and all((self.feedback / f"{notebook_hash(secret=secret, notebook_id=n)}.html").is_file()
+                                   for n in names)
+
     def release_note(self, entry: str, page: str) -> bool:
         """`page` released as the feedback of every notebook of a complete inbound entry, under the
         names `fetch_feedback` looks for, without collecting it (nbgrader's folders are never

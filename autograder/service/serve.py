@@ -272,10 +272,14 @@ class Service:
             return
         if self._later(lane, student, now):
             return
+        if TRACE:
+            print(f"trace start {assignment}/{student} {record['filename']}", file=sys.stderr, flush=True)
         record = lane.exchange.collect(student)
         self._refused_by_collect(lane)
         t = trace("collect", t)
-        if record is not None:
+        # collect looks again: the entry looked at may have been refused meanwhile (a link added after
+        # the first look) and an earlier one, already graded, picked instead
+        if record is not None and not lane.exchange.released(record, lane.notebooks):
             lane.grading.start(student, record)
             trace("sanitize", t)
             self._pages(lane)
@@ -375,6 +379,9 @@ class Service:
         French note as their feedback (fetched only by whoever made the entry: its secret is theirs)."""
         for entry, (student, code, owner) in lane.exchange.refused().items():
             if entry in self.refused:
+                continue
+            if self.layout.note_released(entry):   # refused, and said so, before this start
+                self.refused.add(entry)
                 continue
             reason = FRENCH[code] + ". Il n'a pas été corrigé ; rends ton devoir à nouveau depuis ton propre compte."
             self.layout.release_note(entry, refusal_page(reason))

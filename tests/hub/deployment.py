@@ -174,6 +174,11 @@ def tear_down(deployment: Deployment | None, names: dict[str, list[str]]) -> Non
         remove_account(name)
     if deployment is None:
         return
+    kept = ROOT / "artifacts" / "hub"
+    kept.mkdir(parents=True, exist_ok=True)
+    for log in ("serve.log", "jupyterhub.log"):   # what happened, after the folder is gone
+        if (deployment.root / log).is_file():
+            shutil.copy(deployment.root / log, kept / log)
     try:
         if deployment.postgres is not None:
             deployment.postgres.stop()
@@ -199,6 +204,8 @@ class Service:
         for assignment in fields.get("Environment", []):
             key, value = assignment.split("=", 1)
             env[key] = value
+        if os.environ.get("KIT_SERVE_TRACE"):   # serve's phases on its log, when the test's caller asks
+            env["KIT_SERVE_TRACE"] = "1"
         self.user, self.cwd, self.argv = user, fields["WorkingDirectory"][0], shlex.split(fields["ExecStart"][0])
         self.log_path = log
         self._log = open(log, "a")
