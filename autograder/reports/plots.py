@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import math
 
@@ -22,6 +23,12 @@ def training_figures(reference: list | None, history: list[tuple[float, float]] 
                      loss: str, parameter: str) -> tuple[str, str]:
     """Two base64 PNGs, each small enough to read on a phone: the loss (log scale) and the parameter
     per iteration, the student's (blue) against the reference descent (black, dashed)."""
+    return _training_figures(tuple(map(tuple, reference or ())), tuple(map(tuple, history or ())), loss, parameter)
+
+
+@functools.lru_cache(maxsize=32)
+def _training_figures(reference: tuple, history: tuple, loss: str, parameter: str) -> tuple[str, str]:
+    """Remembered: in a class, many students' curves are the same (the right descent), drawn once."""
     figures = []
     for index, label, log in ((2, loss, True), (1, parameter, False)):
         fig, ax = plt.subplots(figsize=(5, 3.4))
