@@ -50,8 +50,8 @@ def _message(check: CheckOutcome) -> str:
 
 def _title(course: Course, outcome: NotebookOutcome, check: str, linked: bool) -> str:
     title = html.text(course.check_title(outcome.step.name, check) or check)
-    return title + (f'<br><a class="note" href="{outcome.step.notebook}.html#{check}">voir le test dans ton notebook</a>'
-                    if linked else "")
+    link = f'<br><a class="note" href="{outcome.step.notebook}.html#{check}">voir le test dans ton notebook</a>'
+    return title + (link if linked else "")
 
 
 def _curves(course: Course, outcome: NotebookOutcome) -> str:
@@ -64,7 +64,8 @@ def _curves(course: Course, outcome: NotebookOutcome) -> str:
         return ""
     intro = words.both if reference and history else words.yours_only if history else words.reference_only
     loss, parameter = training_figures(reference, history, words.loss, words.parameter)
-    alt = "{} à chaque itération : " + " et ".join(["ton notebook"] * bool(history) + ["la référence"] * bool(reference))
+    drawn = " et ".join(["ton notebook"] * bool(history) + ["la référence"] * bool(reference))
+    alt = "{} à chaque itération : " + drawn
     figure = (f"<p>{html.text(intro)}</p>"
               f'<div class="figures">{html.image(loss, alt.format(words.loss))}'
               f"{html.image(parameter, alt.format(words.parameter))}</div>")
@@ -104,21 +105,22 @@ def _overview(outcomes: list[NotebookOutcome]) -> str:
     checks = [c for o in outcomes for c in o.checks]
     failed = [c for c in checks if not c.passed]
     manual = sum(1 for c in checks if c.manual)
+    explained = all((c.message and c.message != "(aucun message)") or c.comment for c in failed)
     if not failed:
         said = f"Toutes les vérifications sont réussies ({len(checks)} sur {len(checks)})."
+    elif len(failed) == 1:
+        said = f"1 vérification échouée sur {len(checks)}" + (
+            " : son explication est dans le tableau de son étape." if explained
+            else ", marquée « échoué » dans le tableau de son étape.")
     else:
-        explained = all((c.message and c.message != "(aucun message)") or c.comment for c in failed)
-        one = len(failed) == 1
-        said = (f"{len(failed)} vérification{'' if one else 's'} échouée{'' if one else 's'} sur {len(checks)}"
-                + ((" : son explication est" if one else " : chacune a son explication") + " dans le tableau de son étape."
-                   if explained else f", marquée{'' if one else 's'} « échoué » dans le tableau de {'son' if one else 'leur'} "
-                                     "étape."))
-    if manual:
-        said += (" Ton enseignant a fixé lui-même la note "
-                 + ("d'une vérification : elle est marquée" if manual == 1 else f"de {manual} vérifications : elles sont "
-                                                                                 "marquées")
-                 + " « note de l'enseignant ».")
-    return said
+        said = f"{len(failed)} vérifications échouées sur {len(checks)}" + (
+            " : chacune a son explication dans le tableau de son étape." if explained
+            else ", marquées « échoué » dans le tableau de leur étape.")
+    if manual == 1:
+        said += " Ton enseignant a fixé lui-même la note d'une vérification : elle est marquée"
+    elif manual > 1:
+        said += f" Ton enseignant a fixé lui-même la note de {manual} vérifications : elles sont marquées"
+    return said + (" « note de l'enseignant »." if manual else "")
 
 
 def student_page(student: str, assignment: str, outcomes: list[NotebookOutcome],

@@ -13,13 +13,14 @@ STEP_TITLES = {
 CHECK_TITLES = {
     "etape1": {
         "test_moyenne": "La moyenne : `moyenne(x)` est la somme des valeurs divisée par leur nombre n",
-        "test_variance": "La variance : `variance(x)` est la moyenne des carrés des écarts à la moyenne (divisée par n)",
+        "test_variance": ("La variance : `variance(x)` est la moyenne des carrés des écarts à la moyenne "
+                          "(divisée par n)"),
         "test_resultats": ("Les résultats : `m` et `v` calculés avec tes fonctions, sur les données du notebook et "
                            "sur d'autres données"),
     },
     "etape2": {
-        "test_normaliser": ("La normalisation : `normaliser(x)` renvoie (x − moyenne) / écart-type, l'écart-type de "
-                            "la population"),
+        "test_normaliser": ("La normalisation : `normaliser(x)` renvoie (x − moyenne) / écart-type, "
+                            "l'écart-type de la population"),
         "test_resultat": ("Le résultat : `z`, les données normalisées par ta fonction, sur les données du notebook "
                           "et sur d'autres données"),
     },
