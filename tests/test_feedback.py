@@ -253,3 +253,14 @@ def test_export_gradescope_alone_writes_the_same_scores(reported, tmp_path):
     assert main(["--course-dir", str(root), "export-gradescope"]) == 0
     after = {p: json.loads(p.read_text())["score"] for p in gradescope.rglob("results.json")}
     assert after == before and len(after) == len(scores) * len(STEPS)
+
+
+def test_links_to_nbgrader_pages_only_where_nbgrader_wrote_them(reported):
+    """The sample class is autograded but nbgrader's generate_feedback has not run: no link to a
+    page that is not there, and the page says so."""
+    root, _ = reported
+    page = _page(root, "chloe_gradient_somme")
+    assert not any((root / "feedback" / "chloe_gradient_somme" / ASSIGNMENT / s.filename.replace(".ipynb", ".html"))
+                   .exists() for s in STEPS.values())
+    assert 'href="' not in page
+    assert _plain(page).count("La page de nbgrader pour ce notebook n'est pas encore écrite.") == len(STEPS)

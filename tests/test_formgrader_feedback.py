@@ -116,3 +116,14 @@ def test_an_assignment_without_a_course_package_keeps_nbgrader_working(tmp_path)
     lines = [line for line in log.splitlines() if "autograder:" in line]
     assert lines == ["[GenerateFeedbackApp | INFO] autograder: no summary page for assignment 'autre': the kit has "
                      "no course package for it"], log[-3000:]
+
+
+def test_each_check_links_to_its_test_in_nbgraders_page(formgraded_class):
+    root, _ = formgraded_class
+    folder = root / "feedback" / "chloe_gradient_somme" / ASSIGNMENT
+    links = re.findall(r'href="([^"#]+)(?:#([^"]+))?"', _page(root, "chloe_gradient_somme"))
+    checks = {(s.notebook, c) for s in BY_NOTEBOOK.values() for c in s.checks}
+    assert {(page.removesuffix(".html"), anchor) for page, anchor in links if anchor} == checks
+    for page, anchor in links:
+        target = (folder / page).read_text(encoding="utf-8")
+        assert not anchor or f'<a name="{anchor}"></a>' in target, (page, anchor)

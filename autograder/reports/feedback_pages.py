@@ -90,9 +90,13 @@ def _answer_comments(course: Course, outcome: NotebookOutcome) -> str:
 def notebook_section(course: Course, outcome: NotebookOutcome, nbgrader_page: bool) -> str:
     step = outcome.step
     heading = html.text(course.step_title(step.name) or step.name)
-    where = (f'Ton notebook corrigé, avec la sortie de chaque test : <a href="{step.notebook}.html">'
-             f"{step.notebook}.html</a>" if nbgrader_page else
-             f"nbgrader n'a pas de page pour <code>{step.filename}</code> : ce notebook n'a pas été corrigé.")
+    if nbgrader_page:
+        link = f'<a href="{step.notebook}.html">{step.notebook}.html</a>'
+        where = f"Ton notebook corrigé, avec la sortie de chaque test : {link}"
+    elif outcome.autograded:
+        where = "La page de nbgrader pour ce notebook n'est pas encore écrite."
+    else:
+        where = "Ce notebook n'a pas été corrigé : nbgrader n'en a pas de page."
     rows = {c.check: [_title(course, outcome, c.check, nbgrader_page), _check_points(c), _verdict(c), _message(c)]
             for c in outcome.checks}
     return (f'<section><h2 id="{step.name}">{heading} : {_points(outcome.score, outcome.max_score)} points</h2>'
