@@ -10,7 +10,7 @@ import re
 import shutil
 from html import unescape
 
-from conftest import EXTRA_CREDIT, MANUAL_SCORES, OLD_PAGE, TEACHER_COMMENTS
+from conftest import EXTRA_CREDIT, LATE_PENALTIES, MANUAL_SCORES, OLD_PAGE, TEACHER_COMMENTS
 
 from autograder.courses.descente_gradient.course import ASSIGNMENT, BY_NOTEBOOK
 from autograder.nbgrader_cli import ROOT, nbgrader
@@ -127,3 +127,19 @@ def test_each_check_links_to_its_test_in_nbgraders_page(formgraded_class):
     for page, anchor in links:
         target = (folder / page).read_text(encoding="utf-8")
         assert not anchor or f'<a name="{anchor}"></a>' in target, (page, anchor)
+
+
+def test_a_late_penalty_is_taken_off_as_nbgrader_export_counts_it(formgraded_class, nbgrader_graded_class):
+    root, _ = formgraded_class
+    before = nbgrader_graded_class[1]
+    for (student, notebook), penalty in LATE_PENALTIES.items():
+        page = _page(root, student)
+        step = BY_NOTEBOOK[notebook]
+        got = sum(s for (nb, _), (s, _) in before[student].items() if nb == notebook)
+        most = sum(m for (nb, _), (_, m) in before[student].items() if nb == notebook)
+        heading = re.search(rf'<h2 id="{step.name}">(.*?)</h2>', page).group(1)
+        assert heading.endswith(f" : {got - penalty:g} / {most:g} points"), heading
+        assert f"Rendu en retard : {penalty:g} point(s) de pénalité, retirés des {got:g} points" in unescape(page)
+        extra = sum(e for (s, _, _), e in EXTRA_CREDIT.items() if s == student)
+        total = sum(s for s, _ in before[student].values()) + extra - penalty
+        assert f"Total : <strong>{total:g} / 22 points</strong>".replace(".", ",") in page, student

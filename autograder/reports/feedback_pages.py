@@ -99,8 +99,10 @@ def notebook_section(course: Course, outcome: NotebookOutcome, nbgrader_page: bo
         where = "Ce notebook n'a pas été corrigé : nbgrader n'en a pas de page."
     rows = {c.check: [_title(course, outcome, c.check, nbgrader_page), _check_points(c), _verdict(c), _message(c)]
             for c in outcome.checks}
-    return (f'<section><h2 id="{step.name}">{heading} : {_points(outcome.score, outcome.max_score)} points</h2>'
-            f'<p class="note"><code>{step.filename}</code>. {where}</p>'
+    late = (f'<p class="note">Rendu en retard : {_number(outcome.late_penalty)} point(s) de pénalité, retirés des '
+            f"{_number(outcome.score)} points de tes vérifications.</p>" if outcome.late_penalty else "")
+    return (f'<section><h2 id="{step.name}">{heading} : {_points(outcome.final_score, outcome.max_score)} points</h2>'
+            f'<p class="note"><code>{step.filename}</code>. {where}</p>' + late
             + html.stacked_table(HEADS, rows) + _answer_comments(course, outcome) + _curves(course, outcome)
             + "</section>")
 
@@ -131,7 +133,7 @@ def student_page(student: str, assignment: str, outcomes: list[NotebookOutcome],
                  nbgrader_pages: set[str] = frozenset()) -> str:
     """The page's HTML; `nbgrader_pages`: the notebooks whose nbgrader feedback page is beside it."""
     course = load(assignment)
-    score = sum(o.score for o in outcomes)
+    score = sum(o.final_score for o in outcomes)
     most = sum(o.max_score for o in outcomes)
     who = html.text(student, MAX_STUDENT)
     body = (f"<h1>{html.text(course.title)}</h1>"

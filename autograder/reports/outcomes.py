@@ -49,10 +49,16 @@ class NotebookOutcome:
     problem: str | None = None                         # English: why the notebook could not be run
     comments: dict[str, str] = field(default_factory=dict)   # answer cell: the instructor's comment
     autograded: bool = True                            # an autograded notebook exists (graded, not skipped)
+    late_penalty: float = 0.0                          # nbgrader's, for a late submission
 
     @property
     def score(self) -> float:
         return sum(c.score for c in self.checks)
+
+    @property
+    def final_score(self) -> float:
+        """The score less the late penalty, as `nbgrader export` counts a notebook."""
+        return max(0.0, self.score - self.late_penalty)
 
     @property
     def max_score(self) -> float:
@@ -111,7 +117,8 @@ def notebook_outcome(course_dir: Path, student: str, step: Step, graded: GradedS
                if notebook == step.notebook and cell not in step.checks}
     curve = [(w, L) for w, L in record["curve"]] if record["curve"] else None
     problem = (record["problem"] or {}).get("en")
-    return NotebookOutcome(student, step, checks, curve, problem, answers, path.is_file())
+    return NotebookOutcome(student, step, checks, curve, problem, answers, path.is_file(),
+                           graded.late_penalties.get(step.notebook, 0.0))
 
 
 def class_outcomes(course_dir: Path, assignment: str, students: list[str] | None = None,

@@ -1,7 +1,7 @@
 """The class's grade table, read from nbgrader's gradebook."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nbgrader.api import Gradebook, MissingEntry
 
@@ -24,6 +24,7 @@ class CellGrade:
 class GradedSubmission:
     cells: dict[tuple[str, str], CellGrade]     # (notebook, grade_id) of each graded cell
     comments: dict[tuple[str, str], str]        # (notebook, grade_id): the instructor's comment (formgrader)
+    late_penalties: dict[str, float] = field(default_factory=dict)   # notebook: nbgrader's late penalty, if any
 
 
 def read_grades(db_url: str, assignment: str, students: list[str] | None = None) -> dict[str, GradedSubmission]:
@@ -37,8 +38,10 @@ def read_grades(db_url: str, assignment: str, students: list[str] | None = None)
                 submission = gb.find_submission(assignment, student)
             except MissingEntry:
                 continue
-            cells, comments = {}, {}
+            cells, comments, penalties = {}, {}, {}
             for notebook in submission.notebooks:
+                if notebook.late_submission_penalty:
+                    penalties[notebook.name] = float(notebook.late_submission_penalty)
                 for grade in notebook.grades:
                     cells[(notebook.name, grade.name)] = CellGrade(
                         float(grade.score), float(grade.max_score),
@@ -47,7 +50,7 @@ def read_grades(db_url: str, assignment: str, students: list[str] | None = None)
                 for comment in notebook.comments:
                     if comment.manual_comment and comment.manual_comment.strip():
                         comments[(notebook.name, comment.name)] = comment.manual_comment
-            graded[student] = GradedSubmission(cells, comments)
+            graded[student] = GradedSubmission(cells, comments, penalties)
     return graded
 
 
