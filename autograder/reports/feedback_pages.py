@@ -72,9 +72,9 @@ def _curves(course: Course, outcome: NotebookOutcome) -> str:
     if history:
         return figure
     if not outcome.autograded:
-        why = "Pas de courbe pour ton apprentissage : ce notebook n'a pas été corrigé."
+        why = "Pas de courbe de ton notebook : il n'a pas été corrigé."
     elif outcome.problem:
-        why = "Pas de courbe pour ton apprentissage : le correcteur n'a pas pu exécuter ton notebook jusqu'au bout."
+        why = "Pas de courbe de ton notebook : le correcteur n'a pas pu l'exécuter jusqu'au bout."
     else:
         why = words.missing
     return figure + f'<p class="note">{html.text(why)}</p>'
