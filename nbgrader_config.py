@@ -9,6 +9,10 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # submission nor into the students' feedback.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.kit.json"]
 
+# generate_feedback (formgrader's Generate Feedback too) deletes feedback/<student>/<assignment>/: the
+# kit's French summary page, resume.html, is written again after nbgrader's pages (nothing is rerun).
+c.GenerateFeedback.post_convert_hook = "autograder.reports.feedback_hook.write_summary_after_nbgrader"
+
 c.ClearSolutions.code_stub = dict(python="# VOTRE CODE ICI\nraise NotImplementedError()")
 c.ClearSolutions.text_stub = "VOTRE RÉPONSE ICI"
 

@@ -8,6 +8,7 @@ Checked, for each step of the course:
 - each test cell exists, is an autograded test with points, its hidden part calls its own check
   (which the course defines), and its visible part asserts with a French message;
 - each solution cell exists and is marked as a solution; no test cell lacks a check;
+- the step and each of its checks have a French title for the students' summary page;
 - release/<assignment>/, when it exists, has the same locked cells and points (run
   `nbgrader generate_assignment` after an edit).
 """
@@ -79,6 +80,9 @@ def _check_test_cell(course: Course, step: Step, where: str, cell: dict, grade_i
     if grade_id not in course.checks.get(step.name, {}):
         problems.append(Problem(where, f"the course defines no check {grade_id!r} for {step.name}: add it to "
                                        f"CHECKS in {course.package}.checks"))
+    if not course.check_title(step.name, grade_id):
+        problems.append(Problem(where, "has no French title for the students' summary page: say what it checks "
+                                       f"in CHECK_TITLES[{step.name!r}] of {course.package}.pages"))
     visible = HIDDEN.sub("", source)
     messages = _assert_messages(visible)
     if not messages:
@@ -102,6 +106,9 @@ def check_step(course: Course, step: Step, source_dir: Path, release_dir: Path |
         return [Problem(name, f"cannot be read ({exc})")]
     cells = _cells(nb)
     problems = []
+    if not course.step_title(step.name):
+        problems.append(Problem(name, f"step {step.name} has no French heading for the students' summary page: add "
+                                      f"it to STEP_TITLES in {course.package}.pages"))
     for grade_id in step.data_cells:
         where = f"{name}, cell {grade_id!r}"
         if grade_id not in cells:

@@ -14,6 +14,9 @@ An assignment named A is the package `autograder.courses.A` (docs/adding-a-cours
                 Optional: prepare() (once per grading run), CAUSES = {code: English line},
                 MESSAGES = {code: (French, English)} (the exports' short French labels),
                 curve(observation) -> [(w, L), ...] and reference_curve(step) for the reports.
+- `pages.py`    what the student's summary page says (French): TITLE, STEP_TITLES = {step: title},
+                CHECK_TITLES = {step: {grade_id: what the check checks}}, ANSWER_TITLES = {step:
+                {grade_id: the answer cell}}; with a curve, CURVE = `CurveText(...)`. Grader side.
 
 The data of each locked data cell is read from the instructor's notebook (`source/A/`), by
 matching the cell against the step's template: the notebook is its one definition. The course's
@@ -132,6 +135,17 @@ def _as_data(value):
     return value
 
 
+@dataclass(frozen=True)
+class CurveText:
+    """What a course's summary page says around a step's training curves, in French."""
+    both: str             # above the student's curve (blue) drawn with the reference (black, dashed)
+    reference_only: str   # above the reference drawn alone: the student has no curve
+    yours_only: str       # above the student's curve drawn alone: the course has no reference for the step
+    missing: str          # why a notebook that ran may leave no curve, and what that costs
+    loss: str             # the loss axis (drawn on a log scale)
+    parameter: str        # the parameter axis
+
+
 class Course:
     """One assignment's package, seen through the interface above. Grader-side parts are imported
     when first asked for, so that the sandbox only ever imports `course` and `observe`."""
@@ -207,6 +221,44 @@ class Course:
     def reference_curve(self, step_name: str) -> list | None:
         reference_curve = getattr(self.part("checks"), "reference_curve", None)
         return reference_curve(step_name) if reference_curve else None
+
+    @functools.cached_property
+    def _pages(self):
+        try:
+            return self.part("pages")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{self.package}.pages":
+                raise
+            return None
+
+    def _page_text(self, name: str, *keys: str) -> str | None:
+        value = getattr(self._pages, name, None)
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value if isinstance(value, str) and value.strip() else None
+
+    @property
+    def title(self) -> str:
+        """The assignment's French title (its name when the course gives none)."""
+        return self._page_text("TITLE") or self.name
+
+    def step_title(self, step_name: str) -> str | None:
+        """The step's French heading ("Étape 1 — ..."), None when the course gives none."""
+        return self._page_text("STEP_TITLES", step_name)
+
+    def check_title(self, step_name: str, check: str) -> str | None:
+        """What a check checks, in the student's terms (French), None when the course gives none."""
+        return self._page_text("CHECK_TITLES", step_name, check)
+
+    def answer_title(self, step_name: str, cell: str) -> str | None:
+        """An answer cell named for the student ("ta fonction `gradient`"), None when not given."""
+        return self._page_text("ANSWER_TITLES", step_name, cell)
+
+    @property
+    def curve_text(self) -> CurveText | None:
+        """The sentences around the training curves, for a course that draws them."""
+        curve = getattr(self._pages, "CURVE", None)
+        return curve if isinstance(curve, CurveText) else None
 
     @property
     def source_folder(self) -> Path:

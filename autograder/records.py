@@ -39,12 +39,12 @@ def check_entry(passed: bool, code: str = "", fr: str = "", en: str = "") -> dic
     return {"passed": bool(passed), "code": _text(code, 100), "fr": _text(fr), "en": _text(en)}
 
 
-def curve_of(snapshot) -> list[list[float]] | None:
+def curve_of(points) -> list[list[float]] | None:
     """A (w, L) curve as plain finite floats, or None."""
-    if not isinstance(snapshot, dict) or not isinstance(snapshot.get("historique"), list):
+    if not isinstance(points, list):
         return None
     curve = []
-    for point in snapshot["historique"][:MAX_CURVE]:
+    for point in points[:MAX_CURVE]:
         if not (isinstance(point, list) and len(point) == 2 and all(type(v) in (int, float) for v in point)):
             return None
         if all(math.isfinite(v) for v in point):
@@ -55,7 +55,7 @@ def curve_of(snapshot) -> list[list[float]] | None:
 def curve_of_observation(observation, course) -> list[list[float]] | None:
     """The (w, L) curve of the notebook's own run, as its course reads it from an observation."""
     try:
-        return curve_of({"historique": course.curve(observation)})
+        return curve_of(course.curve(observation))
     except (KeyError, IndexError, TypeError, AttributeError, ValueError):
         return None
 
@@ -85,4 +85,4 @@ def read(path: str | Path) -> dict | None:
     problem = {"code": _text(problem.get("code", ""), 100), "en": _text(problem.get("en", ""))} \
         if isinstance(problem, dict) else None
     return {"kit_record": VERSION, "grader": _text(record.get("grader", ""), 20), "step": _text(record.get("step", ""), 50),
-            "checks": checks, "curve": curve_of({"historique": record.get("curve")}), "problem": problem}
+            "checks": checks, "curve": curve_of(record.get("curve")), "problem": problem}

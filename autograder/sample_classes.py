@@ -6,12 +6,30 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .observe.cells import source_text
 
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 TIMESTAMP = "2026-11-27 09:00:00.000000 UTC"
+
+
+@dataclass(frozen=True)
+class Edit:
+    step: str         # the step's name: "etape1"...
+    grade_id: str     # the solution cell to edit
+    old: str          # a piece of the instructor's solution
+    new: str          # what the student wrote instead
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    edits: tuple[Edit, ...] = ()
+    fails: dict[str, set[str]] = field(default_factory=dict)   # step -> the checks that must fail
+    causes: dict[tuple[str, str], str] = field(default_factory=dict)   # (step, check) -> cause code
+    untouched: bool = False    # hands in the release as it is
 
 
 def solutions(source_notebook: Path) -> dict[str, str]:
@@ -28,6 +46,20 @@ def filled_in(release_nb: dict, answers: dict[str, str]) -> dict:
         if meta.get("solution") and meta.get("grade_id") in answers:
             cell["source"] = answers[meta["grade_id"]]
     return release_nb
+
+
+def submission(release_notebook: Path, source_notebook: Path, student: Student, step_name: str) -> dict:
+    """The notebook `student` hands in for `step_name`: the release, its solution cells filled
+    with the instructor's solutions, then edited."""
+    nb = json.loads(Path(release_notebook).read_text(encoding="utf-8"))
+    if student.untouched:
+        return nb
+    answers = solutions(source_notebook)
+    for edit in student.edits:
+        if edit.step == step_name:
+            assert edit.old in answers[edit.grade_id], f"{student.id}: {edit.old!r} not in {edit.grade_id}"
+            answers[edit.grade_id] = answers[edit.grade_id].replace(edit.old, edit.new)
+    return filled_in(nb, answers)
 
 
 def write_submissions(course_dir: Path, assignment: str, students, steps, submission) -> list[str]:

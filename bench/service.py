@@ -36,7 +36,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,65 +48,7 @@ from autograder.course import load
 from autograder.courses import DEFAULT
 from autograder.nbgrader_cli import ROOT, nbgrader
 
-VENV_BIN = str(Path(sys.executable).parent)
-
-
-def course_id() -> str:
-    for line in (ROOT / "nbgrader_config.py").read_text().splitlines():
-        if line.startswith("c.CourseDirectory.course_id"):
-            return line.split("=", 1)[1].strip().strip("\"'")
-    raise SystemExit("no course id in nbgrader_config.py")
-
-
-def make_course(where: Path, assignment: str) -> tuple[Path, Path]:
-    course, exchange = where / "course", where / "exchange"
-    course.mkdir(parents=True)
-    exchange.mkdir()
-    exchange.chmod(0o777)
-    shutil.copytree(ROOT / "source", course / "source")
-    config = (ROOT / "nbgrader_config.py").read_text()
-    (course / "nbgrader_config.py").write_text(config + f"\nc.Exchange.root = {str(exchange)!r}\n"
-                                              # every student here submits from this one account
-                                              "c.ExchangeCollect.check_owner = False\n")
-    nbgrader("generate_assignment", assignment, "--force", root=course)
-    nbgrader("release_assignment", assignment, "--force", root=course)
-    return course, exchange
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Proc:
-    def __init__(self, args: list[str], cwd: Path, log: Path, env: dict | None = None):
-        self.log_path, self._log = log, open(log, "w")
-        env = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""), PYTHONUNBUFFERED="1",
-                   **(env or {}))
-        self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def wait_for(self, text: str, timeout: float = 300) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.log_path.read_text(errors="replace"):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{text!r} not seen:\n{self.log_path.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
-        self._log.close()
+from .harness import LoggedProcess, course_id, free_port, make_course_with_exchange
 
 
 class Students:
@@ -339,30 +280,30 @@ def submit_rush(students: Students, rush: list[str], spread: float) -> tuple[flo
 
 def run_mode(mode: str, args, work: Path, sample, assignment: str) -> dict:
     work.mkdir(parents=True)
-    course, exchange = make_course(work, assignment)
+    course, exchange = make_course_with_exchange(work, assignment), work / "exchange"
     students = Students(work, exchange, assignment)
-    procs: list[Proc] = []
+    procs: list[LoggedProcess] = []
     redis = None
     env = {"KIT_SERVE_TRACE": "1"} if args.trace else {}
     try:
         if mode == "embedded":
-            serve = Proc([sys.executable, "-m", "autograder", "serve", assignment, "--jobs", str(args.jobs)], course,
-                         work / "serve.log", env)
+            serve = LoggedProcess([sys.executable, "-m", "autograder", "serve", assignment, "--jobs", str(args.jobs)],
+                                  course, work / "serve.log", env)
         else:
             port = free_port()
             redis = subprocess.Popen([shutil.which("redis-server") or "/usr/bin/redis-server", "--bind", "127.0.0.1",
                                       "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(work)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             url = f"redis://127.0.0.1:{port}/0"
-            serve = Proc([sys.executable, "-m", "autograder", "serve", assignment, "--queue", url], course,
-                         work / "serve.log", env)
+            serve = LoggedProcess([sys.executable, "-m", "autograder", "serve", assignment, "--queue", url], course,
+                                  work / "serve.log", env)
             for i in range(int(mode[-1])):
-                procs.append(Proc([sys.executable, "-m", "autograder", "worker", "--queue", url, "--jobs", "1"], work,
-                                  work / f"worker{i}.log"))
+                procs.append(LoggedProcess([sys.executable, "-m", "autograder", "worker", "--queue", url, "--jobs", "1"],
+                                           work, work / f"worker{i}.log"))
         procs.append(serve)
-        serve.wait_for("serving ")
+        serve.wait_for("serving ", timeout=300)
         for worker in procs[:-1]:
-            worker.wait_for(" ready: warm sandbox")
+            worker.wait_for(" ready: warm sandbox", timeout=300)
         pool = sample.STUDENTS
         steps = load(assignment).steps.items()
         notebooks = {s.id: {step.filename: sample.submission(ROOT, s, name) for name, step in steps} for s in pool}
@@ -426,7 +367,7 @@ def run_nbgrader(args, work: Path, sample, assignment: str) -> dict:
     import resource
 
     work.mkdir(parents=True)
-    course, exchange = make_course(work, assignment)
+    course, exchange = make_course_with_exchange(work, assignment), work / "exchange"
     students = Students(work, exchange, assignment)
     pool = sample.STUDENTS
     steps = load(assignment).steps.items()

@@ -81,6 +81,46 @@ def nbgrader_graded_class(tmp_path_factory):
     return root, scores
 
 
+# What an instructor does in formgrader on a copy of the graded sample class (the manual score
+# and comment formgrader's API writes with nbgrader's Gradebook), before its Generate Feedback.
+MANUAL_SCORES = {("chloe_gradient_somme", "etape1_numpy", "test_gradient"): 1.0,     # autograder: 0 / 2
+                 ("alice_juste", "etape2_autograd", "test_entrainement"): 2.0}      # autograder: 3 / 3
+EXTRA_CREDIT = {("bruno_variantes", "etape1_numpy", "test_avant"): 0.5}
+LATE_PENALTIES = {("bruno_variantes", "etape2_autograd"): 1.0}    # what nbgrader's late policy would write
+TEACHER_COMMENTS = {("chloe_gradient_somme", "etape1_numpy", "gradient"):
+                    "Presque : <np.dot> additionne déjà. Regarde `np.mean` & relis l'énoncé. <script>alert(1)</script>"}
+OLD_PAGE = "<p>page d'avant Generate Feedback</p>"
+
+
+@pytest.fixture(scope="session")
+def formgraded_class(nbgrader_graded_class, tmp_path_factory):
+    """(course root, nbgrader's log) of a copy of the graded sample class after manual grading
+    (MANUAL_SCORES, EXTRA_CREDIT, TEACHER_COMMENTS, LATE_PENALTIES) and the real `nbgrader generate_feedback
+    --force`, formgrader's Generate Feedback; every resume.html was OLD_PAGE before it."""
+    from nbgrader.api import Gradebook
+
+    from autograder.nbgrader_settings import gradebook_url
+
+    root = tmp_path_factory.mktemp("formgraded") / "course"
+    shutil.copytree(nbgrader_graded_class[0], root)
+    with Gradebook(gradebook_url(root)) as gb:
+        for (student, notebook, cell), score in MANUAL_SCORES.items():
+            gb.find_grade(cell, notebook, ASSIGNMENT, student).manual_score = score
+        for (student, notebook, cell), extra in EXTRA_CREDIT.items():
+            gb.find_grade(cell, notebook, ASSIGNMENT, student).extra_credit = extra
+        for (student, notebook, cell), comment in TEACHER_COMMENTS.items():
+            gb.find_comment(cell, notebook, ASSIGNMENT, student).manual_comment = comment
+        for (student, notebook), penalty in LATE_PENALTIES.items():
+            gb.find_submission_notebook(notebook, ASSIGNMENT, student).late_submission_penalty = penalty
+        gb.db.commit()
+    for student in nbgrader_graded_class[1]:
+        folder = root / "feedback" / student / ASSIGNMENT
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "resume.html").write_text(OLD_PAGE, encoding="utf-8")
+    log = nbgrader("generate_feedback", ASSIGNMENT, "--force", root=root)
+    return root, log
+
+
 @pytest.fixture
 def processes():
     """The processes a test starts (service_support.Process: serve, workers), stopped whatever happens."""

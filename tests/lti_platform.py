@@ -30,18 +30,12 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bench.harness import free_port
+
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/"
 SCOPE_LINEITEM, SCOPE_SCORE = AGS + "scope/lineitem", AGS + "scope/score"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def new_key() -> tuple[rsa.RSAPrivateKey, dict]:

@@ -8,47 +8,18 @@ import html
 import json
 import os
 import re
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
+
+from bench.harness import VENV_BIN, LoggedProcess, course_id, free_port, make_course_with_exchange  # noqa: F401
 
 from autograder.course import load
 from autograder.courses import DEFAULT
-from autograder.nbgrader_cli import ROOT, nbgrader
+from autograder.nbgrader_cli import ROOT
 
 ASSIGNMENT = DEFAULT
-VENV_BIN = str(Path(sys.executable).parent)
-
-
-def course_id() -> str:
-    """The course id of this repo's nbgrader_config.py (the exchange's folder is named after it)."""
-    for line in (ROOT / "nbgrader_config.py").read_text().splitlines():
-        if line.startswith("c.CourseDirectory.course_id"):
-            return line.split("=", 1)[1].strip().strip("\"'")
-    raise AssertionError("no course id in nbgrader_config.py")
-
-
-def make_course_with_exchange(where: Path, release: bool = True) -> Path:
-    """A course root (this repo's source/ and nbgrader_config.py, assignment generated) whose
-    nbgrader exchange is `where/exchange`, the assignment released into it."""
-    course, exchange = where / "course", where / "exchange"
-    course.mkdir(parents=True)
-    exchange.mkdir()
-    exchange.chmod(0o777)
-    shutil.copytree(ROOT / "source", course / "source")
-    config = (ROOT / "nbgrader_config.py").read_text()
-    (course / "nbgrader_config.py").write_text(config + f"\nc.Exchange.root = {str(exchange)!r}\n"
-                                              # every student here submits from this one account
-                                              "c.ExchangeCollect.check_owner = False\n")
-    nbgrader("generate_assignment", ASSIGNMENT, "--force", root=course)
-    if release:
-        nbgrader("release_assignment", ASSIGNMENT, "--force", root=course)
-    return course
 
 
 def notebooks_of(sample_student: str) -> dict[str, dict]:
@@ -154,56 +125,11 @@ def in_parallel(*calls) -> None:
         raise errors[0]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Process:
+class Process(LoggedProcess):
     """A `python -m autograder ...` process whose output is kept (a file) and read as it grows."""
 
     def __init__(self, args: list[str], cwd: Path, log: Path):
-        self.log_path = log
-        self._log = open(log, "w")
-        env = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""), PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen([sys.executable, "-m", "autograder", *args], cwd=cwd, env=env,
-                                     stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    @property
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for(self, text: str, timeout: float = 120, count: int = 1) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            out = self.output
-            if out.count(text) >= count:
-                return out
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the process ended (exit {self.proc.returncode}) before {text!r}:\n{out}")
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} not seen ({count}x) in {timeout} s:\n{self.output}")
-
-    def interrupt(self, timeout: float = 60) -> int:
-        """SIGINT, as Ctrl-C sends it; the exit code."""
-        self.proc.send_signal(signal.SIGINT)
-        return self.proc.wait(timeout=timeout)
-
-    def stop(self) -> None:
-        """Whatever state it is in: SIGINT, then SIGKILL of its whole process group."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
-        self._log.close()
+        super().__init__([sys.executable, "-m", "autograder", *args], cwd, log)
 
 
 def error_in_page(page_html: str, grade_id: str) -> str:

@@ -121,3 +121,16 @@ def test_an_assignment_without_a_course_package_is_named(course):
 
 def _problems_of(assignment: str, root: Path) -> list[str]:
     return [str(p) for p in check_course(assignment, root)]
+
+
+def test_a_check_without_a_french_title_is_named(course, monkeypatch):
+    from autograder.courses.descente_gradient import pages
+
+    titles = {check: title for check, title in pages.CHECK_TITLES["etape1"].items() if check != "test_regret"}
+    monkeypatch.setitem(pages.CHECK_TITLES, "etape1", titles)
+    monkeypatch.setitem(pages.STEP_TITLES, "etape2", "")
+    problems = _problems(course)
+    assert any("'test_regret'" in p and "French title" in p and "CHECK_TITLES['etape1']" in p for p in problems), \
+        problems
+    assert any("etape2_autograd.ipynb" in p and "STEP_TITLES" in p for p in problems), problems
+    assert not any("'test_avant'" in p and "French title" in p for p in problems), problems

@@ -13,6 +13,8 @@ import pytest
 
 from autograder.courses.descente_gradient import reference
 from autograder.cli import main
+from autograder.course import load
+from autograder.reports import htmlkit
 from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
 from autograder.reports.build import write_reports
 from autograder.courses.descente_gradient.sample_class import EXPECTED_CAUSES, STUDENTS
@@ -70,7 +72,7 @@ def _section(page: str, step: str) -> str:
 
 def _row(section: str, check: str) -> str:
     """The plain text of a check's row in a step's table."""
-    row = re.search(rf"<tr><td><code>{check}</code></td>(.*?)</tr>", section, re.S)
+    row = re.search(rf'<tr data-key="{check}">(.*?)</tr>', section, re.S)
     assert row, f"no row for {check}"
     return unescape(re.sub(r"<[^>]+>", " ", row.group(1)))
 
@@ -109,12 +111,73 @@ def test_each_page_shows_the_gradebook_points_of_every_check(reported):
             assert ("réussi" in row) == (score >= most), (student, check, row)
 
 
-def test_each_page_has_one_curve_per_notebook_as_an_embedded_png(reported):
+def test_each_page_has_two_curves_per_notebook_as_embedded_pngs(reported):
+    """The loss and w, each its own figure (side by side on a screen, one under the other on a phone)."""
     root, _ = reported
     for student in ("alice_juste", "chloe_gradient_somme", "nina_non_rendu"):
         images = re.findall(r'src="data:image/png;base64,([^"]+)"', _page(root, student))
-        assert len(images) == len(STEPS)
+        assert len(images) == 2 * len(STEPS), student
         assert all(base64.b64decode(image)[:8] == b"\x89PNG\r\n\x1a\n" for image in images)
+
+
+def _plain(page_html: str) -> str:
+    """What a reader reads of some HTML: its text, without tags."""
+    return unescape(re.sub(r"<[^>]+>", "", page_html))
+
+
+def _shown(sentence: str) -> str:
+    """A course's sentence as the page shows it (`code` in backticks becomes a code element)."""
+    return _plain(htmlkit.text(sentence))
+
+
+def test_checks_are_named_by_their_french_titles_under_accented_headings(reported):
+    root, _ = reported
+    course = load(ASSIGNMENT)
+    page = _page(root, "chloe_gradient_somme")
+    for step in STEPS.values():
+        heading = re.search(rf'<h2 id="{step.name}">(.*?)</h2>', page, re.S)
+        assert heading, step.name
+        number = step.name.removeprefix("etape")
+        assert _plain(heading.group(1)).startswith(f"Étape {number} — "), heading.group(1)
+        for check in step.checks:
+            row = re.search(rf'<tr data-key="{check}">(.*?)</tr>', _section(page, step.name), re.S).group(1)
+            title = course.check_title(step.name, check)
+            assert title and _shown(title) in _plain(row), (step.name, check)
+    text = _plain(page)
+    assert not re.search(r"\btest_\w+", text), "a check is shown to the student by its id"
+    assert not re.search(r"\betape\d\b", text) and "descente_gradient" not in text, "an id instead of a title"
+
+
+def test_what_the_page_says_of_curves_is_true(reported, written):
+    """A student without a curve is not told about one; one with a curve is not told it is missing."""
+    root, _ = reported
+    words = load(ASSIGNMENT).curve_text
+    for student, notebooks in written.outcomes.items():
+        page = _page(root, student)
+        for outcome in notebooks:
+            said = _plain(_section(page, outcome.step.name))
+            if outcome.history:
+                assert _shown(words.both) in said and "Pas de courbe" not in said, (student, outcome.step.name)
+            else:
+                assert _shown(words.reference_only) in said and _shown(words.missing) in said, \
+                    (student, outcome.step.name)
+                assert _shown(words.both) not in said, (student, outcome.step.name)
+        assert "la courbe montre" not in page
+    assert not any(o.history for o in written.outcomes["nina_non_rendu"])
+    assert all(o.history for o in written.outcomes["alice_juste"])
+
+
+def test_the_overview_counts_what_the_tables_show(reported):
+    root, scores = reported
+    for student, cells in scores.items():
+        failed = sum(1 for score, most in cells.values() if score < most)
+        overview = unescape(re.search(r'<p class="total">(.*?)</p>', _page(root, student), re.S).group(1))
+        if failed == 0:
+            assert f"Toutes les vérifications sont réussies ({len(cells)} sur {len(cells)})" in overview, student
+        else:
+            assert f"{failed} vérification{'s' if failed > 1 else ''} échouée{'s' if failed > 1 else ''} " \
+                   f"sur {len(cells)}" in overview, (student, overview)
+        assert _page(root, student).count(">échoué<") == failed, student
 
 
 def test_the_curve_is_the_students_own_descent(written):
@@ -190,3 +253,14 @@ def test_export_gradescope_alone_writes_the_same_scores(reported, tmp_path):
     assert main(["--course-dir", str(root), "export-gradescope"]) == 0
     after = {p: json.loads(p.read_text())["score"] for p in gradescope.rglob("results.json")}
     assert after == before and len(after) == len(scores) * len(STEPS)
+
+
+def test_links_to_nbgrader_pages_only_where_nbgrader_wrote_them(reported):
+    """The sample class is autograded but nbgrader's generate_feedback has not run: no link to a
+    page that is not there, and the page says so."""
+    root, _ = reported
+    page = _page(root, "chloe_gradient_somme")
+    assert not any((root / "feedback" / "chloe_gradient_somme" / ASSIGNMENT / s.filename.replace(".ipynb", ".html"))
+                   .exists() for s in STEPS.values())
+    assert 'href="' not in page
+    assert _plain(page).count("La page de nbgrader pour ce notebook n'est pas encore écrite.") == len(STEPS)

@@ -465,6 +465,8 @@ def test_reports_are_written_from_the_gradebook_and_the_records(grader, request)
     page = (root / "feedback" / "camille_n_moins_1" / ASSIGNMENT / "resume.html").read_text(encoding="utf-8")
     assert "Ta variance divise par n - 1" in page and "torch.std(x)" in page
     assert "descente" not in page.lower() and "historique" not in page
+    assert "Étape 1 — La moyenne et la variance" in page, "the step's heading is the course's French title"
+    assert "test_variance" not in re.sub(r"<[^>]+>", "", page), "a check shown by its id, not its title"
     summary = (root / "reports" / ASSIGNMENT / "summary.html").read_text(encoding="utf-8")
     for cause in ("variance_n_moins_1", "ecart_type_corrige", "hand_typed", "not_done"):
         assert cause in summary, cause

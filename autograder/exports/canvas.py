@@ -20,9 +20,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lms import (ClassGrades, ExportError, check_emails, check_unique, describe_student, detect_decimal,
-                  format_number, header_key, minimal_csv, norm_key, parse_number, plain, read_csv,
-                  unmatched_message, write_atomic)
+from .lms import (ClassGrades, ExportError, check_emails, check_matched, check_unique, describe_student,
+                  detect_decimal, format_number, header_key, minimal_csv, norm_key, parse_number, plain, read_csv,
+                  write_atomic)
 
 STUDENT_COLUMNS = ("Student", "LastName", "FirstName", "ID", "SIS User ID", "SIS Login ID", "Integration ID",
                    "Root Account", "Section")
@@ -237,13 +237,8 @@ def fill_gradebook(cls: ClassGrades, mapping: dict, canvas_csv: Path, output: Pa
         else:
             matched[hit] = sid
     extra = [describe(i) for i in student_rows if i not in matched]
-    if missing_students or extra:
-        message = unmatched_message([describe_student(cls.students[sid], mapping.get(sid, {}).get("email", ""))
-                                     for sid in missing_students], extra, f"the Canvas gradebook {canvas_csv.name}")
-        if not allow_unmatched:
-            raise ExportError(message)
-        warnings.append(message.replace(", or pass --allow-unmatched to leave them out", "") +
-                        ": left out (their rows are written back as they were)")
+    missing = [describe_student(cls.students[sid], mapping.get(sid, {}).get("email", "")) for sid in missing_students]
+    check_matched(missing, extra, f"the Canvas gradebook {canvas_csv.name}", allow_unmatched, warnings)
     if skipped:
         warnings.append(f"left Canvas's test student as it was: {', '.join(describe(i) for i in skipped)}")
 

@@ -363,6 +363,19 @@ def describe_student(student: StudentGrades, email: str = "") -> str:
     return f"{student.id} ({details})" if details else student.id
 
 
+def check_matched(students: list[str], rows: list[str], lms_file: str, allow_unmatched: bool,
+                  warnings: list[str]) -> None:
+    """Students of the gradebook without a row of `lms_file`, and rows without a student: an
+    ExportError naming them, or, with `allow_unmatched`, a warning (their rows stay as they were)."""
+    if not (students or rows):
+        return
+    message = unmatched_message(students, rows, lms_file)
+    if not allow_unmatched:
+        raise ExportError(message)
+    warnings.append(message.replace(", or pass --allow-unmatched to leave them out", "") +
+                    ": left out (their rows are written back as they were)")
+
+
 def unmatched_message(students: list[str], rows: list[str], lms_file: str) -> str:
     parts = []
     if students:

@@ -24,9 +24,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lms import (ClassGrades, ExportError, check_emails, check_unique, decimals_of, describe_student, detect_decimal,
-                  format_number, header_key, norm_key, parse_number, php_csv, read_csv, unmatched_message,
-                  write_atomic)
+from .lms import (ClassGrades, ExportError, check_emails, check_matched, check_unique, decimals_of, describe_student,
+                  detect_decimal, format_number, header_key, norm_key, parse_number, php_csv, read_csv, write_atomic)
 from .moodle_feedback import FeedbackCounts, feedback_cell
 
 # The worksheet's columns, as Moodle names them in English and French.
@@ -212,13 +211,8 @@ def fill_worksheet(cls: ClassGrades, mapping: dict, worksheet: Path, output: Pat
         else:
             missing_students.append(sid)
     extra_rows = [describe(row) for i, row in enumerate(body) if any(c.strip() for c in row) and i not in matched]
-    if missing_students or extra_rows:
-        message = unmatched_message([describe_student(cls.students[sid], mapping.get(sid, {}).get("email", ""))
-                                     for sid in missing_students], extra_rows, f"the worksheet {worksheet.name}")
-        if not allow_unmatched:
-            raise ExportError(message)
-        warnings.append(message.replace(", or pass --allow-unmatched to leave them out", "") +
-                        ": left out (their rows are written back as they were)")
+    missing = [describe_student(cls.students[sid], mapping.get(sid, {}).get("email", "")) for sid in missing_students]
+    check_matched(missing, extra_rows, f"the worksheet {worksheet.name}", allow_unmatched, warnings)
 
     # The scale: the worksheet's Maximum grade against the gradebook's total.
     if "maxgrade" not in col:

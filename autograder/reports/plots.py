@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import math
 
@@ -11,7 +12,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-
 def png_base64(fig) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
@@ -19,27 +19,33 @@ def png_base64(fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def training_figure(reference: list | None, history: list[tuple[float, float]] | None) -> str:
-    """The student's loss and w per iteration against the reference descent: a base64 PNG."""
-    fig, (ax_L, ax_w) = plt.subplots(1, 2, figsize=(10, 3.4))
-    if history:
-        points = [(i, w, L) for i, (w, L) in enumerate(history, 1) if math.isfinite(w) and math.isfinite(L)]
-        ax_L.semilogy([p[0] for p in points], [max(p[2], 1e-12) for p in points], color="tab:blue",
-                      lw=3, alpha=.7, label="ton regret L")
-        ax_w.plot([p[0] for p in points], [p[1] for p in points], color="tab:blue", lw=3, alpha=.7, label="ton w")
-    else:
-        for ax in (ax_L, ax_w):
-            ax.text(0.5, 0.5, "pas de courbe : ton apprentissage\nne s'est pas exécuté", ha="center",
-                    va="center", transform=ax.transAxes, color="tab:red")
-    # The reference on top, dashed, so that it shows even where the student's curve is the same.
-    if reference:
-        ref_i, ref_w, ref_L = zip(*reference)
-        ax_L.semilogy(ref_i, [max(v, 1e-12) for v in ref_L], "--", color="black", lw=1.2, label="référence")
-        ax_w.plot(ref_i, ref_w, "--", color="black", lw=1.2, label="référence")
-    ax_L.set_xlabel("itération"); ax_L.set_ylabel("regret L (échelle log)"); ax_L.legend()
-    ax_w.set_xlabel("itération"); ax_w.set_ylabel("w"); ax_w.legend()
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.96, wspace=0.25)  # tight_layout costs a draw
-    return png_base64(fig)
+def training_figures(reference: list | None, history: list[tuple[float, float]] | None,
+                     loss: str, parameter: str) -> tuple[str, str]:
+    """Two base64 PNGs, each small enough to read on a phone: the loss (log scale) and the parameter
+    per iteration, the student's (blue) against the reference descent (black, dashed)."""
+    return _training_figures(tuple(map(tuple, reference or ())), tuple(map(tuple, history or ())), loss, parameter)
+
+
+@functools.lru_cache(maxsize=32)
+def _training_figures(reference: tuple, history: tuple, loss: str, parameter: str) -> tuple[str, str]:
+    """Remembered: in a class, many students' curves are the same (the right descent), drawn once."""
+    figures = []
+    for index, label, log in ((2, loss, True), (1, parameter, False)):
+        fig, ax = plt.subplots(figsize=(5, 3.4))
+        draw = ax.semilogy if log else ax.plot
+        if history:
+            points = [(i, w, L) for i, (w, L) in enumerate(history, 1) if math.isfinite(w) and math.isfinite(L)]
+            draw([p[0] for p in points], [max(p[index], 1e-12) if log else p[index] for p in points],
+                 color="tab:blue", lw=3, alpha=.7, label="ton notebook")
+        if reference:   # on top, dashed, so that it shows even where the student's curve is the same
+            draw([r[0] for r in reference], [max(r[index], 1e-12) if log else r[index] for r in reference],
+                 "--", color="black", lw=1.2, label="référence")
+        ax.set_xlabel("itération")
+        ax.set_ylabel(f"{label} (échelle log)" if log else label)
+        ax.legend()
+        fig.subplots_adjust(left=0.16, right=0.97, bottom=0.15, top=0.96)   # tight_layout costs a draw
+        figures.append(png_base64(fig))
+    return figures[0], figures[1]
 
 
 def histogram_figure(totals: list[float], max_total: float) -> str:

@@ -169,6 +169,7 @@ def _converter(assignment: str):
     app.coursedir.assignment_id = assignment
     converter = _converter_class()(coursedir=app.coursedir, parent=app)
     converter.force = True
+    converter.post_convert_hook = None   # the kit's summary page: once per submission, not after each page
     converter.exporter_class = feedback_html_exporter_class()
     exporter = converter.exporter_class(parent=converter, config=converter.config)
     release = sorted(Path(app.coursedir.format_path(app.coursedir.release_directory, ".", assignment)).glob("*.ipynb"))

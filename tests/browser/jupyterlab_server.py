@@ -6,7 +6,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +13,13 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.harness import free_port
+
 START_SECONDS = 60
 # JupyterLab plugins that would reach the internet or pop up over the notebook.
 DISABLED_PLUGINS = {"@jupyterlab/apputils-extension:announcements": True}
 # Every cell stays in the page (no virtual scrolling), so that the test finds cells by their text.
 USER_SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"}}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ready(url: str) -> bool:

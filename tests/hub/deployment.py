@@ -18,7 +18,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,18 +25,14 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.harness import LoggedProcess, free_port
+
 from autograder.nbgrader_cli import ROOT
 
 PREFIX = Path(os.environ.get("KIT_E2E_PREFIX", "/opt/kit-e2e-env"))
 COURSE_ID = "descente_gradient_pytorch"
 INSTALL_SECONDS = 1500
 GROUPS = ("kit-students", "kit-instructors")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(cmd: list[str], timeout: float = 300, input: str | None = None, check: bool = True, **kwargs) -> str:
@@ -188,9 +183,10 @@ def tear_down(deployment: Deployment | None, names: dict[str, list[str]]) -> Non
         shutil.rmtree(deployment.root, ignore_errors=True)
 
 
-class Service:
+class Service(LoggedProcess):
     """A process started as a systemd unit file says (User, WorkingDirectory, Environment,
-    ExecStart): systemd is not PID 1 here, so the test does what it would."""
+    ExecStart): systemd is not PID 1 here, so the test does what it would. Its output is read as
+    the harness's processes' is (`output`, `wait_for`)."""
 
     def __init__(self, unit: Path, log: Path):
         fields: dict[str, list[str]] = {}
@@ -212,21 +208,6 @@ class Service:
         self.proc = subprocess.Popen(["runuser", "-u", user, "--", "env", "-i",
                                       *[f"{k}={v}" for k, v in env.items()], *self.argv],
                                      cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    @property
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for(self, text: str, timeout: float = 180, count: int = 1) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            out = self.output
-            if out.count(text) >= count:
-                return out
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the service ended (exit {self.proc.returncode}) before {text!r}:\n{out[-5000:]}")
-            time.sleep(0.3)
-        raise AssertionError(f"{text!r} not seen ({count}x) in {timeout} s:\n{self.output[-5000:]}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:
         if self.proc.poll() is None:

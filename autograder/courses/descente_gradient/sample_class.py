@@ -7,30 +7,12 @@ says which checks each student must fail, and is what the tests hold the graders
 """
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import sample_classes
+from autograder.sample_classes import Edit, Student
 
 from .course import ASSIGNMENT, STEPS
-
-
-
-@dataclass(frozen=True)
-class Edit:
-    notebook: str       # a step name: "etape1"...
-    grade_id: str       # the solution cell to edit
-    old: str            # text of the instructor's solution to replace
-    new: str
-
-
-@dataclass(frozen=True)
-class Student:
-    id: str
-    edits: tuple[Edit, ...] = ()
-    fails: dict[str, set[str]] = field(default_factory=dict)  # step -> checks that must fail
-    untouched: bool = False    # hand in the release as it is
 
 
 def _e(step, cell, old, new):
@@ -112,15 +94,9 @@ def solutions(root: Path, step_name: str) -> dict[str, str]:
 
 def submission(root: Path, student: Student, step_name: str) -> dict:
     """The notebook `student` hands in for `step_name`: the release, filled in and edited."""
-    nb = json.loads((root / "release" / ASSIGNMENT / STEPS[step_name].filename).read_text(encoding="utf-8"))
-    if student.untouched:
-        return nb
-    answers = solutions(root, step_name)
-    for edit in student.edits:
-        if edit.notebook == step_name:
-            assert edit.old in answers[edit.grade_id], f"{student.id}: {edit.old!r} not in {edit.grade_id}"
-            answers[edit.grade_id] = answers[edit.grade_id].replace(edit.old, edit.new)
-    return sample_classes.filled_in(nb, answers)
+    filename = STEPS[step_name].filename
+    return sample_classes.submission(root / "release" / ASSIGNMENT / filename, root / "source" / ASSIGNMENT / filename,
+                                     student, step_name)
 
 
 def write_class(root: Path, course_dir: Path, students=None) -> list[str]:

@@ -6,32 +6,12 @@ solution (from source/), then, for a mistake, one piece of it replaced.
 """
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import sample_classes
+from autograder.sample_classes import Edit, Student
 
 from .course import ASSIGNMENT, STEPS
-
-
-
-@dataclass(frozen=True)
-class Edit:
-    step: str        # "etape1" or "etape2"
-    grade_id: str    # the solution cell to edit
-    old: str         # a piece of the instructor's solution
-    new: str
-
-
-@dataclass(frozen=True)
-class Student:
-    id: str
-    edits: tuple[Edit, ...] = ()
-    fails: dict[str, set[str]] = field(default_factory=dict)   # step -> the checks that must fail
-    causes: dict[tuple[str, str], str] = field(default_factory=dict)   # (step, check) -> cause code
-    untouched: bool = False    # hands in the release as it is
-
 
 STUDENTS = [
     Student("anna_juste"),
@@ -72,15 +52,8 @@ def solutions(root: Path, step_name: str) -> dict[str, str]:
 
 def submission(root: Path, release: Path, student: Student, step_name: str) -> dict:
     """The notebook `student` hands in for `step_name`: the release, filled in and edited."""
-    nb = json.loads((release / _step(step_name).filename).read_text(encoding="utf-8"))
-    if student.untouched:
-        return nb
-    answers = solutions(root, step_name)
-    for edit in student.edits:
-        if edit.step == step_name:
-            assert edit.old in answers[edit.grade_id], f"{student.id}: {edit.old!r} not in {edit.grade_id}"
-            answers[edit.grade_id] = answers[edit.grade_id].replace(edit.old, edit.new)
-    return sample_classes.filled_in(nb, answers)
+    filename = _step(step_name).filename
+    return sample_classes.submission(release / filename, root / "source" / ASSIGNMENT / filename, student, step_name)
 
 
 def write_class(root: Path, course_dir: Path, students=None) -> list[str]:
