@@ -55,9 +55,13 @@ else
   say "kept the existing $COURSE_DIR/nbgrader_config.py and source/"
 fi
 
-say "formgrader and Create Assignment for $ACCOUNT only; formgrader finds the course from ~/.jupyter"
+say "formgrader and Create Assignment for $ACCOUNT only; formgrader reads the course's config from ~/.jupyter"
+# formgrader loads nbgrader's config from the Jupyter config folders, not from the course folder:
+# the account's own config loads the course's (its gradebook, exchange classes, feedback pages)
 as_account mkdir -p "$HOME_DIR/.jupyter"
-as_account sh -c "printf 'c = get_config()\nc.CourseDirectory.root = \"%s\"\n' '$COURSE_DIR' > '$HOME_DIR/.jupyter/nbgrader_config.py'"
+as_account sh -c "printf '%s\n' 'c = get_config()' \
+  '# the course of this account (deploy/setup-course.sh): formgrader and nbgrader commands run anywhere use it' \
+  'load_subconfig(\"$COURSE_DIR/nbgrader_config.py\")' > '$HOME_DIR/.jupyter/nbgrader_config.py'"
 for ext in formgrader create-assignment course-list; do
   as_account jupyter labextension enable --level=user "@jupyter/nbgrader:$ext" >/dev/null 2>&1
 done

@@ -77,6 +77,9 @@ def test_feedback_per_hour_and_hidden_messages_before_the_due_date(tmp_path, pro
     kept = [o["evalue"] for c in autograded["cells"] for o in c.get("outputs", [])
             if c["metadata"].get("nbgrader", {}).get("grade_id") == "test_gradient" and o["output_type"] == "error"]
     assert kept == [messages["test_gradient"]], "autograded/ keeps the check's own message"
+    summary = html.unescape((course / "feedback" / "chloe" / ASSIGNMENT / "resume.html").read_text(encoding="utf-8"))
+    assert HIDDEN_BEFORE_DEADLINE in summary and messages["test_gradient"].splitlines()[0] not in summary, \
+        "the kit's summary page released with nbgrader's hides the message too"
 
     out = serve.wait_for("graded chloe", timeout=WINDOW + 120, count=2)
     waited = time.monotonic() - first_seen

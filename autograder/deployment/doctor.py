@@ -130,7 +130,7 @@ def check_service_account(settings: CourseSettings, account: str) -> list[Findin
     seen = _probe("service", account, settings.root, settings.root)
     if "error" in seen:
         return [_fix(f"the kit cannot run as {account} here: {seen['error']}")]
-    found = []
+    found = [check_gradebook(settings, seen, account)]
     closed = [name for name, ok in seen.get("writable", {}).items() if not ok]
     found.append(_fix(f"{account} cannot write in {', '.join(closed)} of {settings.root}: `chown -R {account} "
                       f"{settings.root}`") if closed else _ok(f"{account} can write the course's folders"))
@@ -139,6 +139,28 @@ def check_service_account(settings: CourseSettings, account: str) -> list[Findin
                       "Install Debian's bubblewrap, and allow unprivileged user namespaces "
                       "(sysctl kernel.unprivileged_userns_clone=1)"))
     return found
+
+
+def check_formgrader(settings: CourseSettings, account: str) -> Finding:
+    """formgrader, in the account's server (started in its home), must see this course: its root,
+    its gradebook, its feedback preprocessors."""
+    if not _account_exists(account):
+        return _fix(f"no account {account}")
+    home = Path(pwd.getpwnam(account).pw_dir)
+    seen = _probe("formgrader", account, home if home.is_dir() else settings.root)
+    if "error" in seen or "formgrader" not in seen:
+        return _fix(f"nbgrader's config cannot be read as {account}: {seen.get('error') or seen.get('nbgrader_error')}")
+    view = seen["formgrader"]
+    wrong = [what for what, ok in (("root", view["root"] == str(settings.root)),
+                                   ("gradebook", view["db_url"] == settings.db_url),
+                                   ("feedback preprocessors", any("HideHiddenTests" in p
+                                                                  for p in view["feedback_preprocessors"])))
+             if not ok]
+    if wrong:
+        return _fix(f"formgrader, in {account}'s server, would not use this course's {', '.join(wrong)} (it reads "
+                    f"~{account}/.jupyter/nbgrader_config.py, not the course's): put "
+                    f"`load_subconfig(\"{settings.root}/nbgrader_config.py\")` in it (deploy/setup-course.sh does)")
+    return _ok(f"formgrader, in {account}'s server, uses this course (its root, gradebook and feedback pages)")
 
 
 def check_students_config(settings: CourseSettings, student: str | None) -> list[Finding]:
@@ -181,14 +203,15 @@ def check_feedback_config(course_dir: Path) -> Finding:
     return _ok("nbgrader's feedback pages hide hidden test source (GenerateFeedback.preprocessors)")
 
 
-def check_gradebook(settings: CourseSettings) -> Finding:
-    try:
-        exists = settings.gradebook_exists()
-    except Exception as exc:  # noqa: BLE001
-        return _fix(f"the gradebook {settings.shown_db()} cannot be opened: {type(exc).__name__}: {str(exc)[:200]}")
-    if not exists:
-        return _fix(f"no gradebook at {settings.shown_db()}: run nbgrader generate_assignment ASSIGNMENT")
-    return _ok(f"the gradebook is at {settings.shown_db()}")
+def check_gradebook(settings: CourseSettings, seen: dict, account: str) -> Finding:
+    """From the service account's probe: the gradebook is opened as that account (a PostgreSQL
+    gradebook with peer authentication admits that account only)."""
+    state = seen.get("gradebook")
+    if state == "ok":
+        return _ok(f"the gradebook is at {settings.shown_db()}, opened as {account}")
+    if state == "missing":
+        return _fix(f"no gradebook at {settings.shown_db()}: run nbgrader generate_assignment ASSIGNMENT as {account}")
+    return _fix(f"the gradebook {settings.shown_db()} cannot be opened as {account}: {state}")
 
 
 def check_released_courses(settings: CourseSettings) -> list[Finding]:
@@ -222,9 +245,9 @@ def diagnose(course_dir: Path, account: str, student: str | None, queue: str | N
         return [_fix(f"no nbgrader_config.py in {course_dir}: run doctor from the course root, or pass --course-dir")]
     if not settings.course_id:
         return [_fix("no course id: set c.CourseDirectory.course_id in nbgrader_config.py")]
-    findings = [check_kit_python(), *check_course_privacy(settings), check_gradebook(settings),
-                check_feedback_config(course_dir), *check_exchange(settings, account),
-                *check_service_account(settings, account), *check_students_config(settings, student),
+    findings = [check_kit_python(), *check_course_privacy(settings), check_feedback_config(course_dir), *check_exchange(settings, account),
+                *check_service_account(settings, account), check_formgrader(settings, account),
+                *check_students_config(settings, student),
                 *check_released_courses(settings)]
     if queue:
         findings.append(check_redis(queue))

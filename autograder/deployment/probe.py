@@ -27,12 +27,31 @@ def nbgrader_view() -> dict:
             "submit": str(factory.get("submit", "")), "fetch_feedback": str(factory.get("fetch_feedback", ""))}
 
 
+def formgrader_view() -> dict:
+    """The course as formgrader sees it: nbgrader's config from the Jupyter config folders and the
+    working folder only (formgrader does not read the course folder's nbgrader_config.py)."""
+    from nbgrader.apps import NbGrader
+    from nbgrader.coursedir import CourseDirectory
+
+    app = NbGrader()
+    app.load_config_file()
+    coursedir = CourseDirectory(config=app.config)
+    return {"root": str(Path(coursedir.root).resolve()), "db_url": coursedir.db_url,
+            "feedback_preprocessors": [str(p) for p in app.config.get("GenerateFeedback", {}).get("preprocessors", [])]}
+
+
 def service_view(course_dir: Path) -> dict:
     from ..sandbox.pool import bwrap_path
 
+    from ..nbgrader_settings import course_settings
+
     writable = {name or ".": os.access(course_dir / name, os.W_OK | os.X_OK)
                 for name in COURSE_FOLDERS if (course_dir / name).exists()}
-    return {"writable": writable, "bwrap": bwrap_path() is not None}
+    try:
+        gradebook = "ok" if course_settings(course_dir).gradebook_exists() else "missing"
+    except Exception as exc:  # noqa: BLE001  (said by doctor, in English)
+        gradebook = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+    return {"writable": writable, "bwrap": bwrap_path() is not None, "gradebook": gradebook}
 
 
 def main(argv: list[str]) -> int:
@@ -44,6 +63,8 @@ def main(argv: list[str]) -> int:
         out["nbgrader_error"] = f"{type(exc).__name__}: {exc}"
     if role == "service":
         out.update(service_view(Path(argv[1])))
+    if role == "formgrader":
+        out["formgrader"] = formgrader_view()
     print(json.dumps(out))
     return 0
 

@@ -6,6 +6,7 @@ curve against the reference when the course draws one. Readable on a phone (html
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from ..course import Course, CourseError, load
@@ -159,10 +160,13 @@ def write_student_pages(course_dir: Path, assignment: str, outcomes: dict[str, l
             for student, notebooks in outcomes.items()]
 
 
-def write_student_summary(course_dir: Path, assignment: str, student: str) -> Path | None:
+def write_student_summary(course_dir: Path, assignment: str, student: str, masked: set[str] = frozenset(),
+                          note: str = "") -> Path | None:
     """feedback/<student>/<assignment>/resume.html of one student, from the gradebook and the
     grading records only (nothing run again), after nbgrader's own pages are written; None when
-    the assignment has no course package or the student no submission in the gradebook."""
+    the assignment has no course package or the student no submission in the gradebook. The
+    message of each failed check in `masked` ({(notebook, check)}) reads `note` instead (serve's
+    policy before the due date)."""
     try:
         load(assignment)
     except CourseError:
@@ -170,4 +174,6 @@ def write_student_summary(course_dir: Path, assignment: str, student: str) -> Pa
     outcomes = class_outcomes(course_dir, assignment, [student], graded_only=True)
     if student not in outcomes:
         return None
-    return _write(Path(course_dir) / "feedback" / student / assignment, student, assignment, outcomes[student])
+    notebooks = [replace(o, checks=[replace(c, message=note) if (o.step.notebook, c.check) in masked and not c.passed
+                                    else c for c in o.checks]) for o in outcomes[student]]
+    return _write(Path(course_dir) / "feedback" / student / assignment, student, assignment, notebooks)

@@ -215,6 +215,15 @@ def _convert(assignment: str, student: str, notebook: str, masked: set | None = 
     return path
 
 
+def _summary(assignment: str, student: str, masked: set, note: str) -> str | None:
+    """The kit's summary page (resume.html) beside nbgrader's pages, the `masked` (notebook, check)
+    messages replaced by `note`; its path, None for an assignment without a course package."""
+    from ..reports.feedback_pages import write_student_summary
+
+    path = write_student_summary(Path(_COURSE_DIR), assignment, student, masked, note)
+    return None if path is None else str(path)
+
+
 class FeedbackPool:
     def __init__(self, course_dir: Path, assignments: list[str], processes: int):
         self.course_dir = Path(course_dir)
@@ -235,6 +244,10 @@ class FeedbackPool:
         """One notebook's page, in one of the processes (the `masked` test cells' messages
         replaced by `note`)."""
         return self.executor.submit(_convert, assignment, student, notebook, masked or set(), note)
+
+    def summary(self, assignment: str, student: str, masked: set, note: str) -> Future:
+        """The kit's summary page of a submission whose nbgrader pages are written."""
+        return self.executor.submit(_summary, assignment, student, masked, note)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

@@ -58,10 +58,11 @@ class Service:
         self.todo: dict[tuple, None] = {}       # submissions to look at, in order of arrival
         self.pages: dict[tuple, list] = {}      # the futures of the pages of the submission being graded
         self.releasing: dict[tuple, tuple] = {} # (graded submission, its pages' futures, since)
+        self.masked: dict[tuple, set] = {}      # the (notebook, check) whose message the pages hide
+        self.summaries: dict[tuple, object] = {}   # the kit's summary page of the submission: its future
         self.deferred: dict[tuple, float] = {}  # when the latest submission may be graded (the policy)
         self.refused: set[str] = set()          # inbound entries refused
         self.graded_count = 0
-        self.before_release: list = []   # callables (assignment, student): after the pages, before nbgrader's release
         self.after_release: list = []    # callables (assignment, student, score, max score, submitted at)
 
     def say(self, text: str) -> None:
@@ -256,10 +257,15 @@ class Service:
                     key = (assignment, done.student)
                     self.releasing[key] = (done, self.pages.pop(key, []), time.monotonic())
             for key, (done, futures, since) in list(self.releasing.items()):
-                if all(f.done() for f in futures):
+                if not all(f.done() for f in futures):
+                    continue
+                if key not in self.summaries:   # nbgrader's pages written: the kit's summary page, beside them
+                    self.summaries[key] = self.feedback.summary(*key, self.masked.pop(key, set()), HIDDEN_BEFORE_DEADLINE)
+                    self.summaries[key].add_done_callback(lambda _f: self.events.put(WAKE))
+                if self.summaries[key].done():
                     del self.releasing[key]
                     trace("feedback", since)
-                    self._release(self.lanes[key[0]], done, futures)
+                    self._release(self.lanes[key[0]], done, futures, self.summaries.pop(key))
 
     def _start(self, key: tuple, now: float) -> None:
         """Collect the student's latest submission and send it to grading, unless the policy defers it."""
@@ -326,8 +332,10 @@ class Service:
             if key not in self.pages:
                 self.feedback.clear(lane.assignment, student)
                 self.pages[key] = []
-            future = self.feedback.page(lane.assignment, student, notebook, self._masked(lane, graded),
-                                        HIDDEN_BEFORE_DEADLINE)
+                self.masked[key] = set()
+            masked = self._masked(lane, graded)
+            self.masked.setdefault(key, set()).update((notebook, check) for check in masked)
+            future = self.feedback.page(lane.assignment, student, notebook, masked, HIDDEN_BEFORE_DEADLINE)
             future.add_done_callback(lambda _f: self.events.put(WAKE))
             self.pages[key].append(future)
 
@@ -391,14 +399,15 @@ class Service:
 
     # --- release -------------------------------------------------------------------------------
 
-    def _release(self, lane: Lane, done, futures) -> None:
+    def _release(self, lane: Lane, done, futures, summary) -> None:
         student = done.student
         t = time.monotonic()
         try:
             for future in futures:
                 future.result()
-            for before in self.before_release:
-                before(lane.assignment, student)
+            if summary.exception() is not None:   # nbgrader's pages still go out
+                self.say(f"{printable(student, 120)}: the summary page of {lane.assignment} could not be written "
+                         f"({type(summary.exception()).__name__}: {printable(summary.exception(), 120)})")
             lane.exchange.release_feedback(student)
             self.releases.record(lane.assignment, student, time.time(), lane.policy.limit_window_seconds)
             trace("release", t)

@@ -18,10 +18,12 @@ Missing Chromium, PostgreSQL or root is a failure, not a skip: CI installs them 
 """
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -200,6 +202,12 @@ def test_students_submit_in_the_browser_and_read_their_own_feedback(course):
 
     scores = course.gradebook()[ASSIGNMENT]
     assert scores[alice.name][0] > scores[bruno.name][0], scores
+    for account in (alice, bruno):   # the kit's summary page came with nbgrader's (FetchFeedbackWithSummary)
+        summary, = (account.home / ASSIGNMENT / "feedback").glob("*/resume.html")
+        text = " ".join(html.unescape(summary.read_text(encoding="utf-8")).split())
+        assert summary.stat().st_uid == account_uid(account) and "Étape 1" in text, summary
+        mistake = " ".join(feedback("gradient_sum", n=4).split())[:80]
+        assert (mistake in text) == (account is bruno), "each summary names its own student's mistake"
     assert "Traceback" not in course.serve.output, course.serve.output[-3000:]
 
 
@@ -301,6 +309,84 @@ def test_a_second_assignment_released_while_serve_runs_is_graded(course):
     earned, total = line.split()[2].split("/")
     assert float(earned) == float(total) > 0, f"the right answers earn every point: {line}"
     assert course.gradebook()[SECOND][bruno.name][0] == float(total)
+
+
+# --- formgrader, beside the kit -----------------------------------------------------------------
+
+def _formgrader_action(page, hub_url: str, instructor: str, action: str) -> None:
+    """Manage Assignments in formgrader: the action's link on the assignment's row, then its modal."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{hub_url}/user/{instructor}/formgrader/manage_assignments")
+    row = page.locator("tr").filter(has=page.get_by_text(ASSIGNMENT, exact=True))
+    row.locator(f".{action} a").click()
+    modal = page.locator("#success-modal")
+    expect(modal).to_be_visible(timeout=180_000)
+    expect(modal).to_contain_text("Successfully")
+    page.screenshot(path=str(SHOTS / f"formgrader_{action}.png"))
+
+
+def test_formgrader_generate_feedback_manual_grade_and_release_keep_the_kits_pages(course):
+    """The instructor in formgrader (as docs/deploy.md sets it up): a manual grade with a comment on
+    bruno's gradient, Generate Feedback, Release Feedback. nbgrader's pages show no hidden test;
+    the kit's summary page is written again by nbgrader's post-convert hook with the manual grade and
+    the comment, released with nbgrader's pages and fetched by bruno."""
+    from playwright.sync_api import sync_playwright
+    from browser.assignment_list import TIMEOUT_MS
+
+    d = course.deployment
+    bruno = d.students[1]
+    comment = "Revois la moyenne : ton gradient additionne les quatre termes au lieu d'en faire la moyenne."
+    with sync_playwright() as pw:
+        browser = _browser(pw)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            _log_in(page, course.hub.url, d.instructor)
+            page.goto(f"{course.hub.url}/user/{d.instructor.name}/formgrader/gradebook/{ASSIGNMENT}/{NOTEBOOK_ID}")
+            page.locator(".name-hidden").first.wait_for()
+            page.locator("span.glyphicon.name-hidden").first.click()   # show the students' names
+            page.get_by_role("link", name=bruno.name).click()
+            saved = ("/formgrader/api/grade/", "/formgrader/api/comment/")
+            for field, value, api in ((page.locator("input.score#test_gradient"), "1.5", saved[0]),
+                                      (page.locator("textarea#gradient-comment"), comment, saved[1])):
+                with page.expect_response(lambda r, api=api: api in r.url and r.request.method == "PUT") as put:
+                    field.fill(value)
+                    field.press("Tab")   # formgrader saves a field when it loses the focus
+                assert put.value.ok, f"formgrader could not save {value!r}: {put.value.status}"
+            page.screenshot(path=str(SHOTS / "formgrader_manual_grade.png"))
+            _formgrader_action(page, course.hub.url, d.instructor.name, "generate-feedback")
+            _formgrader_action(page, course.hub.url, d.instructor.name, "release-feedback")
+        finally:
+            browser.close()
+
+    assert course.gradebook()[ASSIGNMENT][bruno.name][0] == 2 + 1.5, "formgrader saved the manual grade"
+    pages = d.course / "feedback" / bruno.name / ASSIGNMENT
+    for page_path in pages.glob("*.html"):
+        text = page_path.read_text(encoding="utf-8")
+        assert "BEGIN HIDDEN TESTS" not in text and "verifier(" not in text, f"{page_path.name} shows hidden tests"
+    bruno.run("nbgrader", "fetch_feedback", ASSIGNMENT)
+    latest = sorted((bruno.home / ASSIGNMENT / "feedback").iterdir())[-1]
+    summary = " ".join(html.unescape((latest / "resume.html").read_text(encoding="utf-8")).split())
+    assert comment in summary and "1.5" in summary, "the summary page shows the instructor's grade and comment"
+
+
+# --- the doctor ---------------------------------------------------------------------------------
+
+def test_the_doctor_finds_the_deployment_ready_and_names_what_breaks_it(course):
+    d = course.deployment
+    doctor = [f"{PREFIX}/venv/bin/python", "-m", "autograder", "doctor", "--course-dir", str(d.course),
+              "--account", d.instructor.name, "--student", d.students[0].name]
+    out = subprocess.run(doctor, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.rstrip().endswith("ready"), out.stdout + out.stderr
+    assert "FIX" not in out.stdout, out.stdout
+    d.course.chmod(0o755)
+    try:
+        out = subprocess.run(doctor, capture_output=True, text=True, timeout=300)
+    finally:
+        d.course.chmod(0o700)
+    fixes = [line for line in out.stdout.splitlines() if line.strip().startswith("FIX")]
+    assert out.returncode == 1 and len(fixes) == 1 and f"chmod 0700 {d.course}" in fixes[0], out.stdout
 
 
 # --- bad input ----------------------------------------------------------------------------------
