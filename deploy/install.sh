@@ -84,12 +84,29 @@ sed -e "s|@COURSE_ID@|$COURSE_ID|" -e "s|@EXCHANGE@|$EXCHANGE|" deploy/nbgrader_
 chmod 0644 "$PREFIX/venv/etc/jupyter/nbgrader_config.py"
 
 say "JupyterLab for students: nbgrader's Assignment List and Validate; formgrader for instructors only"
-for ext in formgrader create-assignment course-list; do
-  "$PREFIX/venv/bin/jupyter" labextension disable --level=sys_prefix "@jupyter/nbgrader:$ext" >> "$log" 2>&1
-done
-for ext in formgrader course_list; do
-  "$PREFIX/venv/bin/jupyter" server extension disable --sys-prefix "nbgrader.server_extensions.$ext" >> "$log" 2>&1
-done
+# written, not toggled with `jupyter ... disable`: JupyterLab's command may lock a plugin at this
+# level, and an instructor's own config could then not turn it back on (deploy/setup-course.sh does)
+install -d -m 0755 "$PREFIX/venv/etc/jupyter/labconfig" "$PREFIX/venv/etc/jupyter/jupyter_server_config.d"
+cat > "$PREFIX/venv/etc/jupyter/labconfig/page_config.json" <<'JSON'
+{
+  "disabledExtensions": {
+    "@jupyter/nbgrader:formgrader": true,
+    "@jupyter/nbgrader:create-assignment": true,
+    "@jupyter/nbgrader:course-list": true
+  }
+}
+JSON
+cat > "$PREFIX/venv/etc/jupyter/jupyter_server_config.d/zz-kit-students.json" <<'JSON'
+{
+  "ServerApp": {
+    "jpserver_extensions": {
+      "nbgrader.server_extensions.formgrader": false,
+      "nbgrader.server_extensions.course_list": false
+    }
+  }
+}
+JSON
+chmod 0644 "$PREFIX/venv/etc/jupyter/labconfig/page_config.json" "$PREFIX/venv/etc/jupyter/jupyter_server_config.d/zz-kit-students.json"
 
 say "JupyterHub: $PREFIX/etc/jupyterhub_config.py, state in $STATE"
 install -d -m 0700 "$STATE"

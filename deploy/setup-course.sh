@@ -62,12 +62,27 @@ as_account mkdir -p "$HOME_DIR/.jupyter"
 as_account sh -c "printf '%s\n' 'c = get_config()' \
   '# the course of this account (deploy/setup-course.sh): formgrader and nbgrader commands run anywhere use it' \
   'load_subconfig(\"$COURSE_DIR/nbgrader_config.py\")' > '$HOME_DIR/.jupyter/nbgrader_config.py'"
-for ext in formgrader create-assignment course-list; do
-  as_account jupyter labextension enable --level=user "@jupyter/nbgrader:$ext" >/dev/null 2>&1
-done
-for ext in formgrader course_list; do
-  as_account jupyter server extension enable --user "nbgrader.server_extensions.$ext" >/dev/null 2>&1
-done
+# the account's own Jupyter config turns on what the shared environment turns off for students
+as_account mkdir -p "$HOME_DIR/.jupyter/labconfig" "$HOME_DIR/.jupyter/jupyter_server_config.d"
+as_account sh -c "cat > '$HOME_DIR/.jupyter/labconfig/page_config.json'" <<'JSON'
+{
+  "disabledExtensions": {
+    "@jupyter/nbgrader:formgrader": false,
+    "@jupyter/nbgrader:create-assignment": false,
+    "@jupyter/nbgrader:course-list": false
+  }
+}
+JSON
+as_account sh -c "cat > '$HOME_DIR/.jupyter/jupyter_server_config.d/zz-kit-instructor.json'" <<'JSON'
+{
+  "ServerApp": {
+    "jpserver_extensions": {
+      "nbgrader.server_extensions.formgrader": true,
+      "nbgrader.server_extensions.course_list": true
+    }
+  }
+}
+JSON
 
 say "the assignments of source/, generated (the gradebook: $( [ -n "$DB_URL" ] && echo "${DB_URL%%\?*}" || echo "$COURSE_DIR/gradebook.db"))"
 for assignment in $(ls "$COURSE_DIR/source"); do

@@ -331,7 +331,7 @@ def test_formgrader_generate_feedback_manual_grade_and_release_keep_the_kits_pag
     bruno's gradient, Generate Feedback, Release Feedback. nbgrader's pages show no hidden test;
     the kit's summary page is written again by nbgrader's post-convert hook with the manual grade and
     the comment, released with nbgrader's pages and fetched by bruno."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
     from browser.assignment_list import TIMEOUT_MS
 
     d = course.deployment
@@ -343,16 +343,17 @@ def test_formgrader_generate_feedback_manual_grade_and_release_keep_the_kits_pag
             page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
             page.set_default_timeout(TIMEOUT_MS)
             _log_in(page, course.hub.url, d.instructor)
-            page.goto(f"{course.hub.url}/user/{d.instructor.name}/formgrader/gradebook/{ASSIGNMENT}/{NOTEBOOK_ID}")
-            page.locator(".name-hidden").first.wait_for()
-            page.locator("span.glyphicon.name-hidden").first.click()   # show the students' names
-            page.get_by_role("link", name=bruno.name).click()
+            # Manage Students > bruno > the assignment: his notebooks, each a link to its grading view
+            page.goto(f"{course.hub.url}/user/{d.instructor.name}/formgrader/manage_students/{bruno.name}/{ASSIGNMENT}")
+            page.get_by_role("link", name=NOTEBOOK_ID, exact=True).click()
             saved = ("/formgrader/api/grade/", "/formgrader/api/comment/")
             for field, value, api in ((page.locator("input.score#test_gradient"), "1.5", saved[0]),
                                       (page.locator("textarea#gradient-comment"), comment, saved[1])):
+                # formgrader's views are bound once the grades are loaded: each then shows a placeholder
+                expect(field).to_have_attribute("placeholder", re.compile(".+"), timeout=60_000)
                 with page.expect_response(lambda r, api=api: api in r.url and r.request.method == "PUT") as put:
                     field.fill(value)
-                    field.press("Tab")   # formgrader saves a field when it loses the focus
+                    field.dispatch_event("change")   # formgrader saves a field on its change event
                 assert put.value.ok, f"formgrader could not save {value!r}: {put.value.status}"
             page.screenshot(path=str(SHOTS / "formgrader_manual_grade.png"))
             _formgrader_action(page, course.hub.url, d.instructor.name, "generate-feedback")
@@ -375,7 +376,7 @@ def test_formgrader_generate_feedback_manual_grade_and_release_keep_the_kits_pag
 
 def test_the_doctor_finds_the_deployment_ready_and_names_what_breaks_it(course):
     d = course.deployment
-    doctor = [f"{PREFIX}/venv/bin/python", "-m", "autograder", "doctor", "--course-dir", str(d.course),
+    doctor = [f"{PREFIX}/venv/bin/python", "-m", "autograder", "--course-dir", str(d.course), "doctor",
               "--account", d.instructor.name, "--student", d.students[0].name]
     out = subprocess.run(doctor, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.rstrip().endswith("ready"), out.stdout + out.stderr
