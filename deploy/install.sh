@@ -86,6 +86,9 @@ chmod 0644 "$PREFIX/venv/etc/jupyter/nbgrader_config.py"
 say "JupyterLab for students: nbgrader's Assignment List and Validate; formgrader for instructors only"
 for ext in formgrader create-assignment course-list; do
   "$PREFIX/venv/bin/jupyter" labextension disable --level=sys_prefix "@jupyter/nbgrader:$ext" >> "$log" 2>&1
+  # JupyterLab locks the first plugin disabled in an environment (its migration from 4.0): unlocked,
+  # so that setup-course.sh can turn it on again for the instructor's account
+  "$PREFIX/venv/bin/jupyter" labextension unlock --level=sys_prefix "@jupyter/nbgrader:$ext" >> "$log" 2>&1
 done
 for ext in formgrader course_list; do
   "$PREFIX/venv/bin/jupyter" server extension disable --sys-prefix "nbgrader.server_extensions.$ext" >> "$log" 2>&1

@@ -65,9 +65,12 @@ as_account sh -c "printf '%s\n' 'c = get_config()' \
 for ext in formgrader create-assignment course-list; do
   as_account jupyter labextension enable --level=user "@jupyter/nbgrader:$ext" >/dev/null 2>&1
 done
-for ext in formgrader course_list; do
-  as_account jupyter server extension enable --user "nbgrader.server_extensions.$ext" >/dev/null 2>&1
-done
+# (`jupyter server extension enable --user` writes nothing for an extension the user's config does not
+# list yet: the file is written here, in the folder Jupyter Server reads before the environment's)
+as_account mkdir -p "$HOME_DIR/.jupyter/jupyter_server_config.d"
+as_account tee "$HOME_DIR/.jupyter/jupyter_server_config.d/nbgrader-instructor.json" >/dev/null <<'JSON'
+{"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": true, "nbgrader.server_extensions.course_list": true}}}
+JSON
 
 say "the assignments of source/, generated (the gradebook: $( [ -n "$DB_URL" ] && echo "${DB_URL%%\?*}" || echo "$COURSE_DIR/gradebook.db"))"
 for assignment in $(ls "$COURSE_DIR/source"); do
