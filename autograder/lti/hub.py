@@ -25,12 +25,11 @@ from urllib.parse import urlsplit
 from jupyterhub.auth import Authenticator
 from jupyterhub.handlers import BaseHandler
 from jupyterhub.utils import url_path_join
-from tornado import web
 from traitlets import Unicode, default
 
+from .as_owner import record_launch_as_course_owner
 from .jwks import JwksHandler
 from .keys import load_key
-from .as_owner import record_launch_as_course_owner
 from .launch import Launch, LaunchRefused, LaunchValidator, shown
 from .pages import launch_from_platform_page, refused_page
 from .roster import NotRecorded

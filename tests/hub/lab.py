@@ -16,6 +16,10 @@ NOTEBOOK = STEPS["etape1"].filename
 NOTEBOOK_ID = Path(NOTEBOOK).stem
 
 
+def account_uid(account) -> int:
+    return pwd.getpwnam(account.name).pw_uid
+
+
 def chromium(pw):
     from browser.assignment_list import CHROMIUM, CHROMIUM_ARGS
 
@@ -37,7 +41,7 @@ def submit_step_one(page, course_id: str, account, answers: dict[str, str], shot
     expect(fetched.get_by_role("button", name="Submit")).to_be_visible(timeout=NBGRADER_MS)
     folder = account.home / ASSIGNMENT
     assert (folder / NOTEBOOK).is_file(), f"Fetch did not write {folder / NOTEBOOK}"
-    assert (folder / NOTEBOOK).stat().st_uid == pwd.getpwnam(account.name).pw_uid, "the fetched notebook is the student's"
+    assert (folder / NOTEBOOK).stat().st_uid == account_uid(account), "the fetched notebook is the student's"
 
     fetched.locator("a.assignment-notebooks-link").click()
     fetched.get_by_role("link", name=NOTEBOOK_ID, exact=True).click()

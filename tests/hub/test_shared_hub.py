@@ -34,7 +34,7 @@ from autograder.nbgrader_cli import ROOT
 from autograder.sample_classes import solutions
 
 from .deployment import COURSE_ID, PREFIX, Deployment, Hub, Service, deploy, graded_lines, tear_down
-from .lab import ASSIGNMENT, NOTEBOOK, NOTEBOOK_ID, chromium, submit_step_one, write_answers
+from .lab import ASSIGNMENT, NOTEBOOK, NOTEBOOK_ID, account_uid, chromium, submit_step_one, write_answers
 
 SECOND = "moyenne_variance"
 NAMES = {"instructor": ["kite2eprof"], "students": ["kite2ealice", "kite2ebruno"]}
@@ -266,7 +266,7 @@ def test_formgrader_generate_feedback_manual_grade_and_release_keep_the_kits_pag
     bruno = d.students[1]
     comment = "Revois la moyenne : ton gradient additionne les quatre termes au lieu d'en faire la moyenne."
     with sync_playwright() as pw:
-        browser = _browser(pw)
+        browser = chromium(pw)
         try:
             page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
             page.set_default_timeout(TIMEOUT_MS)
