@@ -8,6 +8,7 @@
 #   bash deploy/install.sh [--prefix /opt/descente-gradient] [--exchange /srv/nbgrader/exchange]
 #                          [--course-id descente_gradient_pytorch] [--hub-url http://127.0.0.1:8000]
 #                          [--groups kit-students,kit-instructors] [--state /var/lib/descente-gradient]
+#                          (--groups: the students' Unix group, then the instructors')
 #                          [--no-systemd]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -111,12 +112,14 @@ chmod 0644 "$PREFIX/venv/etc/jupyter/labconfig/page_config.json" "$PREFIX/venv/e
 say "JupyterHub: $PREFIX/etc/jupyterhub_config.py, state in $STATE"
 install -d -m 0700 "$STATE"
 install -m 0644 deploy/jupyterhub_config.py "$PREFIX/etc/jupyterhub_config.py"
+lti=$(grep '^KIT_LTI_COURSE_DIR=' "$PREFIX/etc/hub.env" 2>/dev/null || true)   # deploy/setup-lti.sh's, kept
 cat > "$PREFIX/etc/hub.env" <<ENV
 KIT_PREFIX=$PREFIX
 KIT_HUB_URL=$HUB_URL
 KIT_HUB_GROUPS=$GROUPS_ALLOWED
 KIT_HUB_STATE=$STATE
 ENV
+[ -z "$lti" ] || echo "$lti" >> "$PREFIX/etc/hub.env"
 for group in ${GROUPS_ALLOWED//,/ }; do getent group "$group" >/dev/null || groupadd "$group"; done
 
 if [ "$SYSTEMD" = auto ] && [ "$(ps -p 1 -o comm=)" = systemd ]; then SYSTEMD=yes; fi
@@ -128,4 +131,4 @@ if [ "$SYSTEMD" = yes ]; then
 else
   say "no systemd here: start the hub, as root, with  set -a; . $PREFIX/etc/hub.env; $PREFIX/venv/bin/jupyterhub -f $PREFIX/etc/jupyterhub_config.py"
 fi
-say "done. Next, for each course: bash deploy/setup-course.sh INSTRUCTOR COURSE_DIR (docs/deploy.md)"
+say "done. Next, for each course: bash deploy/setup-course.sh --account INSTRUCTOR --course-dir COURSE_DIR; from an LMS: deploy/setup-lti.sh (docs/deploy.md)"

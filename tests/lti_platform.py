@@ -9,6 +9,10 @@ and started again on the same port with its state, can answer the next requests 
 429 (`fail_next`), refuse a user (`refuse_user`), delete a line item (`delete_lineitem`), answer
 slowly (`delay`), and sign the next id_token differently (`tamper`).
 
+A student's browser reaches the tool as on a real platform: the course page (`course_page_url`, the
+platform's session stood in for by `?user=`) shows the activity's link; the link's page posts the
+third-party initiated login to the tool's login URL by itself (Moodle's launch.php does the same).
+
 Its users carry the claims Moodle 4.x sends (`ext.user_username`) and those of a Canvas tool with
 a custom field (`custom.login_id`), so that the tool's claim mapping is tried on both shapes.
 """
@@ -18,6 +22,7 @@ import html
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 from collections import deque
@@ -69,7 +74,9 @@ class Platform:
         self.client_id, self.deployment_id = client_id, deployment_id
         self.token_lifetime, self.page_size = token_lifetime, page_size
         self.key, self.jwk = new_key()
-        self.tool_login_url = self.tool_jwks_url = ""
+        self.tool_login_url = self.tool_jwks_url = ""     # the tool's registration, as an admin types it
+        self.tool_target_link_uri = ""
+        self.activity_title = "Descente de gradient"
         self.tool_redirect_uris: list[str] = []
         self.users: dict[str, User] = {}
         self.refused_users: set[str] = set()
@@ -88,6 +95,7 @@ class Platform:
         self._failures: deque[tuple[int, str | None]] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._connections: set[socket.socket] = set()     # open ones (HTTP/1.1 keeps them alive)
 
     # -- life ---------------------------------------------------------------------------------------
 
@@ -100,6 +108,10 @@ class Platform:
     auth_url = property(lambda self: self.url + "/auth")
     token_url = property(lambda self: self.url + "/token")
     lineitems_url = property(lambda self: self.url + "/courses/7/lineitems")
+
+    def course_page_url(self, sub: str) -> str:
+        """The course's page as `sub` sees it when logged in to the platform."""
+        return f"{self.url}/courses/7?{urlencode({'user': sub})}"
 
     def start(self) -> "Platform":
         platform = self
@@ -115,10 +127,19 @@ class Platform:
         return self
 
     def stop(self) -> None:
+        """As a platform going down: no new connection, and the kept-alive ones closed (else a
+        client reusing one would still be answered)."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._lock:
+            connections, self._connections = list(self._connections), set()
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     # -- what a test sets up and reads -----------------------------------------------------------
 
@@ -243,6 +264,18 @@ class PlatformHandler(BaseHTTPRequestHandler):
     def log_message(self, *args):   # quiet
         pass
 
+    def setup(self):
+        super().setup()
+        with self.platform._lock:
+            self.platform._connections.add(self.connection)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            with self.platform._lock:
+                self.platform._connections.discard(self.connection)
+
     def _send(self, status: int, body: object = b"", content_type: str = "application/json",
               headers: dict | None = None) -> None:
         data = body if isinstance(body, bytes) else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
@@ -282,6 +315,10 @@ class PlatformHandler(BaseHTTPRequestHandler):
             return self._send(200, {"keys": [p.jwk]})
         if method == "GET" and path == "/auth":
             return self._authenticate(query)
+        if method == "GET" and path == "/courses/7":
+            return self._course_page(query.get("user", ""))
+        if method == "GET" and path == "/courses/7/activity/1":
+            return self._launch_activity(query.get("user", ""))
         if self._failure():
             return None
         if method == "POST" and path == "/token":
@@ -304,6 +341,28 @@ class PlatformHandler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self._route("POST")
+
+    # -- the student's side: the course page and the activity's launch --------------------------------
+
+    def _course_page(self, sub: str) -> None:
+        p = self.platform
+        if sub not in p.users:
+            return self._send(403, "<p>not enrolled</p>", "text/html; charset=utf-8")
+        link = f"/courses/7/activity/1?{urlencode({'user': sub})}"
+        self._send(200, f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>ML101</title></head><body>'
+                        f'<h1>Apprentissage automatique</h1><ul><li><a id="activite" href="{html.escape(link)}">'
+                        f'{html.escape(p.activity_title)}</a></li></ul></body></html>', "text/html; charset=utf-8")
+
+    def _launch_activity(self, sub: str) -> None:
+        """The third-party initiated login (LTI 1.3 Core 4.1), posted to the tool by the browser."""
+        p = self.platform
+        if sub not in p.users or not p.tool_login_url:
+            return self._send(403, "<p>not enrolled, or the tool is not registered</p>", "text/html; charset=utf-8")
+        fields = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                         for k, v in p.login_initiation(sub, p.tool_target_link_uri).items())
+        self._send(200, f'<!DOCTYPE html><html><body><form method="post" action="{html.escape(p.tool_login_url)}">'
+                        f'{fields}</form><script>document.forms[0].submit()</script></body></html>',
+                   "text/html; charset=utf-8")
 
     # -- OIDC: the authentication request, answered by a form that posts the id_token to the tool --
 

@@ -69,6 +69,38 @@ def test_a_good_launch_names_the_student_and_fills_nbgraders_student_table(platf
             [("alice.martin", "moodle-user-101", platform.lineitems_url)]
 
 
+def test_record_launch_keeps_the_scores_link_when_the_gradebook_refuses(platform, tmp_path):
+    """`lti record-launch` (what a hub running as root runs as the course's owner): the launch as JSON
+    on stdin; a gradebook it cannot open is exit status 4, the LTI state written all the same."""
+    import dataclasses
+    import json
+    import subprocess
+    import sys
+
+    from autograder.lti.as_owner import EXIT_STATUS
+
+    course = write_course(tmp_path / "cours", platform)
+    validator = LaunchValidator(registration(course))
+    fields, state = launch(platform, validator)
+    got = validator.finish(fields["id_token"], fields["state"], state)
+
+    def record(db_url: str) -> subprocess.CompletedProcess:
+        with open(course / "nbgrader_config.py", "a") as config:     # the last setting wins
+            config.write(f"c.CourseDirectory.db_url = {db_url!r}\n")
+        return subprocess.run([sys.executable, "-m", "autograder", "--course-dir", str(course), "lti", "record-launch"],
+                              input=json.dumps(dataclasses.asdict(got)), capture_output=True, text=True, timeout=120,
+                              cwd=course)
+
+    refused_by_gradebook = record(f"sqlite:///{tmp_path / 'pas-de-dossier' / 'gradebook.db'}")
+    assert refused_by_gradebook.returncode == EXIT_STATUS["gradebook"] == 4, refused_by_gradebook.stderr
+    with sqlite3.connect(course / "lti" / "lti.sqlite") as db:
+        assert db.execute("SELECT student_id, sub FROM users").fetchall() == [("alice.martin", "moodle-user-101")]
+    done = record(f"sqlite:///{course / 'gradebook.db'}")
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("SELECT id, email FROM student").fetchall() == [("alice.martin", "alice.martin@univ-exemple.fr")]
+
+
 def test_canvas_claims_map_with_their_own_settings(platform, tmp_path):
     course = write_course(tmp_path / "canvas", platform, student_id_claim=CANVAS_LOGIN,
                           lms_user_id_claim="https://purl.imsglobal.org/spec/lti/claim/custom#canvas_user_id")

@@ -2,10 +2,13 @@
 against the test platform over real HTTP: the AGS flow (one access token reused, one line item per
 assignment, a resubmission replacing the score), the outbox (the platform down during a burst, a
 restart, 500 and 429 with Retry-After, refused scores kept and shown by `lti status`, a slow
-platform) and `lti push` of nbgrader's scores, a manual grade included."""
+platform), `lti push` of nbgrader's scores, a manual grade included, and `nbgrader release_feedback`
+with the kit's LtiReleaseFeedback (what formgrader's Release Feedback button runs)."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -208,20 +211,20 @@ def test_a_score_waits_for_the_students_first_launch(platform, course):
     assert platform.grade(ASSIGNMENT, "moodle-user-900") == 17
 
 
-def _gradebook_with_scores(course, students: dict[str, tuple[float, float]]) -> None:
+def _gradebook_with_scores(course, students: dict[str, tuple[float, float]], assignment: str = ASSIGNMENT) -> None:
     """nbgrader's gradebook of an assignment of two notebooks (4 + 6 points), each student's
     submission with these automatic scores, through nbgrader's API."""
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        gb.add_assignment(ASSIGNMENT)
+        gb.add_assignment(assignment)
         for nb, points in (("partie1", 4), ("partie2", 6)):
-            gb.add_notebook(nb, ASSIGNMENT)
-            gb.add_grade_cell("test_" + nb, nb, ASSIGNMENT, max_score=points, cell_type="code")
+            gb.add_notebook(nb, assignment)
+            gb.add_grade_cell("test_" + nb, nb, assignment, max_score=points, cell_type="code")
         for i, (student, (first, second)) in enumerate(students.items()):
-            gb.add_submission(ASSIGNMENT, student).timestamp = (T0 + timedelta(minutes=i)).replace(tzinfo=None)
+            gb.add_submission(assignment, student).timestamp = (T0 + timedelta(minutes=i)).replace(tzinfo=None)
             for nb, score in (("partie1", first), ("partie2", second)):
-                grade = gb.find_grade("test_" + nb, nb, ASSIGNMENT, student)
+                grade = gb.find_grade("test_" + nb, nb, assignment, student)
                 grade.auto_score = score
             gb.db.commit()
 
@@ -257,3 +260,42 @@ def test_the_same_submission_from_serve_and_from_push_is_one_entry(course):
         assert not outbox.record(db, "etudiant01", ASSIGNMENT, T0, 5, 22, "y")
         assert not outbox.record(db, "etudiant01", ASSIGNMENT, T0.isoformat(), 5, 22, "z")
         assert len(outbox.entries(db)) == 1
+
+
+def test_release_feedback_queues_the_released_students_changed_scores(platform, course, tmp_path):
+    """`nbgrader release_feedback` with LtiReleaseFeedback: the pages are released as nbgrader
+    releases them, and the released students' scores (only theirs) are queued, then posted; a
+    second release queues nothing; after a manual grade, only that score."""
+    from nbgrader.api import Gradebook
+
+    assignment = "devoir_retour"
+    names = list(CLASS.values())[3:6]
+    _gradebook_with_scores(course, {names[0]: (4, 6), names[1]: (2, 3), names[2]: (1, 1)}, assignment)
+    for name in names[:2]:                       # nbgrader generate_feedback's output for two of the three
+        folder = course / "feedback" / name / assignment
+        folder.mkdir(parents=True)
+        (folder / "partie1.html").write_text("<p>retour</p>")
+        (folder / "timestamp.txt").write_text("2026-11-20 14:30:05.123456 UTC")
+        (folder / "submission_secret.txt").write_text(f"secret-{name}")
+
+    def release() -> str:
+        done = subprocess.run([sys.executable, "-m", "nbgrader", "release_feedback", assignment,
+                               f"--Exchange.root={tmp_path}",
+                               "--ExchangeFactory.release_feedback=autograder.nbgrader_exchange.LtiReleaseFeedback"],
+                              cwd=course, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout + done.stderr
+
+    out = release()
+    assert f"LTI: 2 score(s) of {assignment} queued for the platform ({names[0]}, {names[1]}), 0 unchanged" in out, out
+    assert len(list((tmp_path / "cours_lti" / "feedback").glob("*.html"))) == 2, "nbgrader's release is done as before"
+    assert len(drain(registration(course), time.monotonic() + 10).posted) == 2
+    subs = {name: sub for sub, name in CLASS.items()}
+    assert [platform.grade(assignment, subs[n]) for n in names] == [10, 5, None]
+    assert f"0 score(s) of {assignment} queued for the platform (none), 2 unchanged" in release()
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        gb.find_grade("test_partie2", "partie2", assignment, names[1]).manual_score = 6
+        gb.db.commit()
+    assert f"1 score(s) of {assignment} queued for the platform ({names[1]}), 1 unchanged" in release()
+    assert len(drain(registration(course), time.monotonic() + 10).posted) == 1
+    assert platform.grade(assignment, subs[names[1]]) == 8

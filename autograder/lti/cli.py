@@ -88,6 +88,12 @@ def cmd_push(args) -> int:
     return 1 if outcome.failure or outcome.refused else 0
 
 
+def cmd_record_launch(args) -> int:
+    from .as_owner import record_launch_from_stdin
+
+    return record_launch_from_stdin(_registration(args))
+
+
 def add_lti_commands(sub) -> None:
     lti = sub.add_parser("lti", help="LTI 1.3: the tool's keys, and scores to the LMS (docs/lti.md)")
     commands = lti.add_subparsers(dest="lti_command", required=True)
@@ -107,3 +113,6 @@ def add_lti_commands(sub) -> None:
     p.add_argument("--retry-refused", action="store_true", help="send the refused scores again")
     p.add_argument("--wait", type=float, default=60.0, help="seconds to keep retrying an unreachable platform")
     p.set_defaults(func=cmd_push)
+    p = commands.add_parser("record-launch", help="(run by the hub as the course's owner) record a checked launch "
+                                                  "read as JSON on stdin")
+    p.set_defaults(func=cmd_record_launch)

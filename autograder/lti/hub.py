@@ -9,10 +9,11 @@ its handlers, under the hub's prefix (/hub/):
 
 In jupyterhub_config.py:
 
-    c.JupyterHub.authenticator_class = "autograder.lti.hub.LtiAuthenticator"   # or LtiLocalAuthenticator
+    c.JupyterHub.authenticator_class = "autograder.lti.hub.LtiAuthenticator"
     c.LtiAuthenticator.course_dir = "/srv/nbgrader/descente_gradient_pytorch"
 
 The platform's registration is read from that course's nbgrader_config.py (`c.LtiPlatform.*`).
+For a hub whose users are Unix accounts, `autograder.lti.local_accounts.LtiLocalAuthenticator`.
 A refused launch: no login, one English line in the hub's log, a short French page (403).
 """
 from __future__ import annotations
@@ -21,17 +22,17 @@ import asyncio
 import dataclasses
 from urllib.parse import urlsplit
 
-from jupyterhub.auth import Authenticator, LocalAuthenticator
+from jupyterhub.auth import Authenticator
 from jupyterhub.handlers import BaseHandler
 from jupyterhub.utils import url_path_join
-from tornado import web
 from traitlets import Unicode, default
 
+from .as_owner import record_launch_as_course_owner
 from .jwks import JwksHandler
 from .keys import load_key
-from .launch import Launch, LaunchRefused, LaunchValidator
+from .launch import Launch, LaunchRefused, LaunchValidator, shown
 from .pages import launch_from_platform_page, refused_page
-from .roster import record_launch
+from .roster import NotRecorded
 from .settings import registration
 
 STATE_COOKIE = "autograder-lti-state"
@@ -90,15 +91,15 @@ class LaunchHandler(_LtiHandler):
         except LaunchRefused as error:
             self._refuse(error)
             return
-        self.clear_cookie(STATE_COOKIE, path=self._cookie_path)
-        try:
-            await asyncio.to_thread(record_launch, self.authenticator.registration, launch)
-        except Exception as exc:  # noqa: BLE001  (the student still works; their next launch records them)
-            self.log.error("LTI launch of %s not recorded (%s: %s): their scores wait for their next launch",
-                           launch.student_id, type(exc).__name__, str(exc)[:200])
         user = await self.login_user({"lti_launch": launch})
         if user is None:
-            raise web.HTTPError(403)
+            self._refuse(LaunchRefused("not_allowed", f"user {shown(launch.student_id)}"))
+            return
+        self.clear_cookie(STATE_COOKIE, path=self._cookie_path)
+        try:
+            await asyncio.to_thread(record_launch_as_course_owner, self.authenticator.registration, launch)
+        except NotRecorded as exc:  # the student still works; their next launch records them
+            self.log.error("LTI launch of %s not recorded (%s): %s", launch.student_id, exc.code, exc)
         self.log.info("LTI launch: %s (%s, context %r)", user.name, launch.issuer, launch.context_id)
         self.redirect(self._next_url(user, launch))
 
@@ -141,7 +142,3 @@ class LtiAuthenticator(Authenticator):
             return None          # a form posted to /hub/login: only launches log in
         return {"name": launch.student_id,
                 "auth_state": {"sub": launch.sub, "issuer": launch.issuer, "context_id": launch.context_id}}
-
-
-class LtiLocalAuthenticator(LocalAuthenticator, LtiAuthenticator):
-    """LtiAuthenticator for hubs whose users are Unix accounts (the deployment's spawner)."""

@@ -52,6 +52,7 @@ REFUSALS = {
     "wrong_message": "the message is not an LTI 1.3.0 resource link launch",
     "missing_claim": "a required claim is missing",
     "bad_student_id": "the claim mapped to the student id is missing or not a plain name",
+    "not_allowed": "the student id is not an account this hub lets in from a launch",
 }
 
 

@@ -14,6 +14,10 @@ WHAT_HAPPENED = {
     "replayed": "Ce lien de connexion a déjà servi : il ne peut être utilisé qu'une fois.",
     "platform_unreachable": "Le serveur n'a pas pu joindre la plateforme pour vérifier ta connexion.",
     "bad_student_id": "La plateforme n'a pas transmis un identifiant d'étudiant utilisable.",
+    "not_allowed": "Ton compte n'est pas (encore) ouvert sur ce serveur de notebooks.",
+}
+WHAT_TO_DO = {
+    "not_allowed": "Préviens ton enseignant : c'est lui qui ouvre les comptes des étudiants du cours.",
 }
 DEFAULT = "La plateforme n'a pas pu prouver qui tu es : la connexion est refusée."
 NOT_FROM_PLATFORM = ("Ce serveur s'ouvre depuis ton cours sur Moodle ou Canvas : clique sur le lien de l'activité "
@@ -33,7 +37,7 @@ PAGE = """<!DOCTYPE html>
 def refused_page(code: str) -> str:
     assert code in REFUSALS, code
     return PAGE.format(title="Connexion refusée", what=WHAT_HAPPENED.get(code, DEFAULT),
-                       todo=f"{RELAUNCH} {TELL_TEACHER}")
+                       todo=WHAT_TO_DO.get(code, f"{RELAUNCH} {TELL_TEACHER}"))
 
 
 def launch_from_platform_page() -> str:

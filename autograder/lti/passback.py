@@ -27,6 +27,9 @@ from .settings import AGS_SETTINGS, Registration, registration
 
 log = logging.getLogger("autograder.lti")
 WAIT_FOR_LAUNCH_SECONDS = 60.0      # a score for a student who never launched: looked at again this often
+# Other processes make entries due too (formgrader's Release Feedback, `lti push`, a student's first
+# launch): the sender looks at the outbox at least this often.
+OUTBOX_POLL_SECONDS = 5.0
 COMMENT_LIMIT = 600                  # as the LMS exports' feedback line
 
 
@@ -179,7 +182,7 @@ class ScorePassback:
                 except Exception as exc:      # a broken state file or key: said, then tried again later
                     log.error("LTI: the sender failed (%s: %s); next try in 30 s", type(exc).__name__, exc)
                     wait = 30.0
-                self._wake.wait(timeout=60.0 if wait is None else min(wait, 60.0))
+                self._wake.wait(timeout=OUTBOX_POLL_SECONDS if wait is None else min(wait, OUTBOX_POLL_SECONDS))
                 self._wake.clear()
         finally:
             sender.close()

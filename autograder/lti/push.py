@@ -15,7 +15,10 @@ class Queued:
     unchanged: int          # scores already queued or posted as they are
 
 
-def queue_gradebook(reg: Registration, assignment: str | None = None, retry_refused: bool = False) -> list[Queued]:
+def queue_gradebook(reg: Registration, assignment: str | None = None, retry_refused: bool = False,
+                    students: set[str] | None = None) -> list[Queued]:
+    """Queue the current score of every submission of `assignment` (default: every assignment), or of
+    `students`' only."""
     from nbgrader.api import Gradebook
 
     from ..exports.lms import read_class
@@ -29,7 +32,7 @@ def queue_gradebook(reg: Registration, assignment: str | None = None, retry_refu
         for name in names:
             grades, result = read_class(reg.course_dir, name), Queued(name, [], 0)
             for student, g in sorted(grades.students.items()):
-                if not g.submitted or times[name].get(student) is None:
+                if not g.submitted or times[name].get(student) is None or (students is not None and student not in students):
                     continue
                 if outbox.record(db, student, name, times[name][student], g.total, grades.max_total, g.feedback,
                                  retry_refused=retry_refused):

@@ -7,11 +7,13 @@ unit), serve started from that unit as its account, and JupyterHub on 127.0.0.1.
 Everything lives under a folder of /var/tmp that the test's accounts can enter (pytest's own
 temporary folders are 0700), except the shared environment, kept in /opt/kit-e2e-env between runs
 (deploy/install.sh is idempotent: a second run reinstalls the kit only). Accounts, their groups,
-the servers and every process the test started are removed at the end.
+the servers and every process the test started are removed at the end. A test module that may run
+beside another passes its own `prefix` and `groups` (the functions' defaults are the first test's).
 """
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import secrets
@@ -48,6 +50,7 @@ class Account:
     name: str
     password: str
     role: str
+    prefix: Path = PREFIX          # the shared environment the account runs
 
     @property
     def home(self) -> Path:
@@ -55,7 +58,7 @@ class Account:
 
     def env(self) -> dict[str, str]:
         return {"HOME": str(self.home), "USER": self.name, "LOGNAME": self.name, "LANG": "C.UTF-8",
-                "PATH": f"{PREFIX}/venv/bin:/usr/local/bin:/usr/bin:/bin"}
+                "PATH": f"{self.prefix}/venv/bin:/usr/local/bin:/usr/bin:/bin"}
 
     def command(self, *args: str) -> list[str]:
         """`args` as this account, with a clean environment (runuser: its groups too)."""
@@ -65,7 +68,7 @@ class Account:
         return run(self.command(*args), cwd=cwd or self.home, timeout=timeout, check=check)
 
     def python(self, script: str, cwd: Path | None = None, check: bool = True) -> str:
-        return self.run(f"{PREFIX}/venv/bin/python", "-c", script, cwd=cwd, check=check)
+        return self.run(f"{self.prefix}/venv/bin/python", "-c", script, cwd=cwd, check=check)
 
 
 class Postgres:
@@ -110,26 +113,43 @@ class Deployment:
     exchange: Path
     postgres: Postgres
     created_groups: list[str] = field(default_factory=list)
+    prefix: Path = PREFIX
 
     @property
     def unit(self) -> Path:
-        return PREFIX / "etc" / "systemd" / f"autograder-serve-{COURSE_ID}.service"
+        return self.prefix / "etc" / "systemd" / f"autograder-serve-{COURSE_ID}.service"
 
     def as_instructor(self, *args: str, timeout: float = 300) -> str:
         return self.instructor.run(*args, cwd=self.course, timeout=timeout)
 
+    def gradebook(self) -> dict:
+        """{assignment: {student: (score, max score, submission time)}}, read as the instructor's
+        account (peer authentication: only that account's role owns the gradebook)."""
+        script = ("import json\n"
+                  "from autograder.nbgrader_settings import gradebook_url\n"
+                  "from nbgrader.api import Gradebook\n"
+                  "out = {}\n"
+                  "with Gradebook(gradebook_url('.')) as gb:\n"
+                  "    for a in gb.assignments:\n"
+                  "        for s in a.submissions:\n"
+                  "            out.setdefault(a.name, {})[s.student.id] = [s.score, s.max_score, str(s.timestamp)]\n"
+                  "print(json.dumps(out))\n")
+        out = self.instructor.python(script, cwd=self.course)
+        return json.loads(out.strip().splitlines()[-1])
 
-def install(root: Path, hub_url: str) -> str:
+
+def install(root: Path, hub_url: str, prefix: Path = PREFIX, groups: tuple[str, ...] = GROUPS) -> str:
     """deploy/install.sh as docs/deploy.md runs it (without systemd, absent here)."""
-    return run(["bash", str(ROOT / "deploy" / "install.sh"), "--prefix", str(PREFIX), "--exchange",
-                str(root / "exchange"), "--state", str(root / "hub-state"), "--hub-url", hub_url, "--no-systemd"],
-               timeout=INSTALL_SECONDS)
+    return run(["bash", str(ROOT / "deploy" / "install.sh"), "--prefix", str(prefix), "--exchange",
+                str(root / "exchange"), "--state", str(root / "hub-state"), "--hub-url", hub_url,
+                "--groups", ",".join(groups), "--no-systemd"], timeout=INSTALL_SECONDS)
 
 
-def add_account(role: str, name: str) -> Account:
+def add_account(role: str, name: str, prefix: Path = PREFIX) -> Account:
     password = secrets.token_urlsafe(12)
-    run(["bash", str(ROOT / "deploy" / "add-account.sh"), f"--{role}", name, "--password-stdin"], input=password + "\n")
-    return Account(name, password, role)
+    run(["bash", str(ROOT / "deploy" / "add-account.sh"), f"--{role}", name, "--password-stdin", "--prefix",
+         str(prefix)], input=password + "\n")
+    return Account(name, password, role, prefix)
 
 
 def remove_account(name: str) -> None:
@@ -138,29 +158,30 @@ def remove_account(name: str) -> None:
     subprocess.run(["userdel", "--remove", "--force", name], capture_output=True)
 
 
-def deploy(names: dict[str, list[str]], hub_url: str) -> Deployment:
+def deploy(names: dict[str, list[str]], hub_url: str, prefix: Path = PREFIX,
+           groups: tuple[str, ...] = GROUPS) -> Deployment:
     """Everything of docs/deploy.md but the running services: accounts, the course, PostgreSQL.
     What a failure leaves half made is removed before the failure is raised."""
     for name in names["instructor"] + names["students"]:
         remove_account(name)   # a run killed before its clean-up
-    created = [g for g in GROUPS if subprocess.run(["getent", "group", g], capture_output=True).returncode]
+    created = [g for g in groups if subprocess.run(["getent", "group", g], capture_output=True).returncode]
     root = Path(tempfile.mkdtemp(prefix="kit-e2e-", dir="/var/tmp"))
     root.chmod(0o755)
     postgres = None
     try:
-        install(root, hub_url)
-        instructor = add_account("instructor", names["instructor"][0])
-        students = [add_account("student", name) for name in names["students"]]
+        install(root, hub_url, prefix, groups)
+        instructor = add_account("instructor", names["instructor"][0], prefix)
+        students = [add_account("student", name, prefix) for name in names["students"]]
         postgres = Postgres(root)
         postgres.sql(f"create role {instructor.name} login")
         postgres.sql(f"create database gradebook owner {instructor.name}")
         course = instructor.home / "cours"
         run(["bash", str(ROOT / "deploy" / "setup-course.sh"), "--account", instructor.name, "--course-dir",
-             str(course), "--prefix", str(PREFIX), "--db-url", postgres.url(instructor.name, "gradebook"),
+             str(course), "--prefix", str(prefix), "--db-url", postgres.url(instructor.name, "gradebook"),
              "--no-systemd"], timeout=600)
-        return Deployment(root, instructor, students, course, root / "exchange", postgres, created)
+        return Deployment(root, instructor, students, course, root / "exchange", postgres, created, prefix)
     except BaseException:
-        tear_down(Deployment(root, None, [], root, root, postgres, created), names)
+        tear_down(Deployment(root, None, [], root, root, postgres, created, prefix), names)
         raise
 
 
@@ -225,9 +246,15 @@ class Service(LoggedProcess):
         return code
 
 
-def hub_env(root: Path, ports: dict[str, int]) -> dict[str, str]:
-    env = {"PATH": f"{PREFIX}/venv/bin:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
-    for line in (PREFIX / "etc" / "hub.env").read_text().splitlines():
+def graded_lines(output: str, student: str, assignment: str = "descente_gradient") -> list[str]:
+    """serve's console lines of the submissions of `student` to `assignment` it graded."""
+    return [line for line in output.splitlines()
+            if line.startswith("graded ") and line.split()[1] == student and f"  {assignment}  " in line]
+
+
+def hub_env(root: Path, ports: dict[str, int], prefix: Path = PREFIX) -> dict[str, str]:
+    env = {"PATH": f"{prefix}/venv/bin:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
+    for line in (prefix / "etc" / "hub.env").read_text().splitlines():
         key, value = line.split("=", 1)
         env[key] = value
     env.update(KIT_HUB_URL=f"http://127.0.0.1:{ports['hub']}", KIT_HUB_API_PORT=str(ports["api"]),
@@ -238,15 +265,15 @@ def hub_env(root: Path, ports: dict[str, int]) -> dict[str, str]:
 class Hub:
     """JupyterHub as its unit starts it (as root: it spawns each user's server as that user)."""
 
-    def __init__(self, root: Path):
-        self.ports = {name: free_port() for name in ("hub", "api", "proxy_api")}
+    def __init__(self, root: Path, prefix: Path = PREFIX, ports: dict[str, int] | None = None):
+        self.ports = ports or {name: free_port() for name in ("hub", "api", "proxy_api")}
         self.url = f"http://127.0.0.1:{self.ports['hub']}"
         self.log_path = root / "jupyterhub.log"
         self._log = open(self.log_path, "w")
         state = root / "hub-state"
         state.mkdir(mode=0o700, exist_ok=True)
-        self.proc = subprocess.Popen([f"{PREFIX}/venv/bin/jupyterhub", "-f", f"{PREFIX}/etc/jupyterhub_config.py"],
-                                     cwd=state, env=hub_env(root, self.ports), stdout=self._log,
+        self.proc = subprocess.Popen([f"{prefix}/venv/bin/jupyterhub", "-f", f"{prefix}/etc/jupyterhub_config.py"],
+                                     cwd=state, env=hub_env(root, self.ports, prefix), stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 120
         while not self._up():

@@ -30,16 +30,14 @@ from pathlib import Path
 import pytest
 
 from autograder.courses.descente_gradient.checks.feedback import feedback
-from autograder.courses.descente_gradient.course import STEPS
 from autograder.nbgrader_cli import ROOT
-from autograder.sample_classes import filled_in, solutions
+from autograder.sample_classes import solutions
 
-from .deployment import COURSE_ID, PREFIX, Deployment, Hub, Service, deploy, tear_down
+from .deployment import COURSE_ID, PREFIX, Deployment, Hub, Service, deploy, graded_lines, tear_down
+from .lab import ASSIGNMENT, NOTEBOOK, NOTEBOOK_ID, account_uid, chromium, submit_step_one, write_answers
 
-ASSIGNMENT, SECOND = "descente_gradient", "moyenne_variance"
+SECOND = "moyenne_variance"
 NAMES = {"instructor": ["kite2eprof"], "students": ["kite2ealice", "kite2ebruno"]}
-NOTEBOOK = STEPS["etape1"].filename
-NOTEBOOK_ID = Path(NOTEBOOK).stem
 SUM_MESSAGE = "AssertionError: " + feedback("gradient_sum", n=4)
 SERVE_START_S, GRADED_S, SPAWN_MS = 300, 300, 180_000
 SHOTS = ROOT / "artifacts" / "hub"
@@ -73,34 +71,10 @@ class Course:
         return self.serve
 
     def gradebook(self) -> dict:
-        """{assignment: {student: (score, max score, submission time)}}, read as the instructor's
-        account (peer authentication: only that account's role owns the gradebook)."""
-        script = ("import json\n"
-                  "from autograder.nbgrader_settings import gradebook_url\n"
-                  "from nbgrader.api import Gradebook\n"
-                  "out = {}\n"
-                  "with Gradebook(gradebook_url('.')) as gb:\n"
-                  "    for a in gb.assignments:\n"
-                  "        for s in a.submissions:\n"
-                  "            out.setdefault(a.name, {})[s.student.id] = [s.score, s.max_score, str(s.timestamp)]\n"
-                  "print(json.dumps(out))\n")
-        out = self.deployment.instructor.python(script, cwd=self.deployment.course)
-        return json.loads(out.strip().splitlines()[-1])
-
-
-def graded_lines(output: str, student: str, assignment: str = ASSIGNMENT) -> list[str]:
-    return [line for line in output.splitlines()
-            if line.startswith("graded ") and line.split()[1] == student and f"  {assignment}  " in line]
+        return self.deployment.gradebook()
 
 
 # --- the browser ---------------------------------------------------------------------------------
-
-def _browser(pw):
-    from browser.assignment_list import CHROMIUM, CHROMIUM_ARGS
-
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
-    return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
 
 def _log_in(page, hub_url: str, account) -> None:
     """JupyterHub's login form, then the student's own server (spawned as them) opens JupyterLab."""
@@ -112,34 +86,6 @@ def _log_in(page, hub_url: str, account) -> None:
     page.locator("#login_submit").click()
     page.wait_for_url(re.compile(rf".*/user/{account.name}/lab.*"), timeout=SPAWN_MS)
     expect(page.get_by_role("menuitem", name="Nbgrader", exact=True)).to_be_visible(timeout=SPAWN_MS)
-
-
-def _submit_step_one(page, course: Course, account, answers: dict[str, str]) -> None:
-    from playwright.sync_api import expect
-    from browser.assignment_list import NBGRADER_MS, _accept_kernel_dialog, fill_and_save, list_item, open_assignment_list
-
-    open_assignment_list(page, COURSE_ID)
-    released = list_item(page, "released", ASSIGNMENT)
-    expect(released.get_by_role("button", name="Fetch")).to_be_visible(timeout=NBGRADER_MS)
-    released.get_by_role("button", name="Fetch").click()
-    fetched = list_item(page, "fetched", ASSIGNMENT)
-    expect(fetched.get_by_role("button", name="Submit")).to_be_visible(timeout=NBGRADER_MS)
-    folder = account.home / ASSIGNMENT
-    assert (folder / NOTEBOOK).is_file(), f"Fetch did not write {folder / NOTEBOOK}"
-    assert (folder / NOTEBOOK).stat().st_uid == account_uid(account), "the fetched notebook is the student's"
-
-    fetched.locator("a.assignment-notebooks-link").click()
-    fetched.get_by_role("link", name=NOTEBOOK_ID, exact=True).click()
-    n_cells = len(json.loads((folder / NOTEBOOK).read_text(encoding="utf-8"))["cells"])
-    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(n_cells)
-    _accept_kernel_dialog(page)
-    fill_and_save(page, folder / NOTEBOOK, answers)
-    page.screenshot(path=str(SHOTS / f"{account.name}_1_filled.png"))
-
-    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab").filter(has_text="Assignments").click()
-    fetched.get_by_role("button", name="Submit").click()
-    submitted = list_item(page, "submitted", ASSIGNMENT)
-    expect(submitted.get_by_role("button", name="Fetch Feedback")).to_be_visible(timeout=NBGRADER_MS)
 
 
 def _read_feedback(page, account) -> tuple[str, str]:
@@ -163,12 +109,6 @@ def _read_feedback(page, account) -> tuple[str, str]:
     return (errors.first.inner_text() if errors.count() else ""), heading
 
 
-def account_uid(account) -> int:
-    import pwd
-
-    return pwd.getpwnam(account.name).pw_uid
-
-
 def test_students_submit_in_the_browser_and_read_their_own_feedback(course):
     from playwright.sync_api import expect, sync_playwright
     from browser.assignment_list import TIMEOUT_MS, step_one_answers
@@ -180,14 +120,14 @@ def test_students_submit_in_the_browser_and_read_their_own_feedback(course):
     course.serve.wait_for("serving ", timeout=SERVE_START_S)
     assert course.serve.user == course.deployment.instructor.name != "root"
     with sync_playwright() as pw:
-        browser = _browser(pw)
+        browser = chromium(pw)
         try:
             pages = {}
             for account in (alice, bruno):
                 page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
                 page.set_default_timeout(TIMEOUT_MS)
                 _log_in(page, course.hub.url, account)
-                _submit_step_one(page, course, account, answers[account.name])
+                submit_step_one(page, COURSE_ID, account, answers[account.name], SHOTS)
                 pages[account.name] = page
             out = course.serve.wait_for("graded ", timeout=GRADED_S, count=2)
             for account in (alice, bruno):
@@ -283,18 +223,6 @@ def test_a_student_cannot_read_what_is_not_theirs(course):
 
 # --- the term: a second assignment --------------------------------------------------------------
 
-def _fill_as(account, assignment: str, answers_by_notebook: dict[str, dict[str, str]]) -> None:
-    """The student's fetched notebooks with these answers, written as the student would (their file)."""
-    import pwd
-
-    entry = pwd.getpwnam(account.name)
-    for name, answers in answers_by_notebook.items():
-        path = account.home / assignment / name
-        nb = filled_in(json.loads(path.read_text(encoding="utf-8")), answers)
-        path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
-        os.chown(path, entry.pw_uid, entry.pw_gid)
-
-
 def test_a_second_assignment_released_while_serve_runs_is_graded(course):
     d = course.deployment
     bruno = d.students[1]
@@ -302,7 +230,7 @@ def test_a_second_assignment_released_while_serve_runs_is_graded(course):
     course.serve.wait_for(f"serving {SECOND} too", timeout=120)
     bruno.run("nbgrader", "fetch_assignment", SECOND)
     notebooks = sorted(p.name for p in (d.course / "source" / SECOND).glob("*.ipynb"))
-    _fill_as(bruno, SECOND, {name: solutions(ROOT / "source" / SECOND / name) for name in notebooks})
+    write_answers(bruno, SECOND, {name: solutions(ROOT / "source" / SECOND / name) for name in notebooks})
     bruno.run("nbgrader", "submit", SECOND)
     out = course.serve.wait_for(f"  {SECOND}  ", timeout=GRADED_S)
     line, = graded_lines(out, bruno.name, SECOND)
@@ -338,7 +266,7 @@ def test_formgrader_generate_feedback_manual_grade_and_release_keep_the_kits_pag
     bruno = d.students[1]
     comment = "Revois la moyenne : ton gradient additionne les quatre termes au lieu d'en faire la moyenne."
     with sync_playwright() as pw:
-        browser = _browser(pw)
+        browser = chromium(pw)
         try:
             page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
             page.set_default_timeout(TIMEOUT_MS)
@@ -423,7 +351,7 @@ def test_serve_killed_mid_grading_and_modes_changed_by_hand(course):
     inbound = d.exchange / COURSE_ID / "inbound"
     slow = solutions(ROOT / "source" / ASSIGNMENT / NOTEBOOK)
     slow["avant"] = "import time\ntime.sleep(4)\n" + slow["avant"]
-    _fill_as(alice, ASSIGNMENT, {NOTEBOOK: slow})
+    write_answers(alice, ASSIGNMENT, {NOTEBOOK: slow})
     alice.run("nbgrader", "submit", ASSIGNMENT)
     stamp = (_entry(d.exchange, alice.name) / "timestamp.txt").read_text().strip()
     collected = d.course / "submitted" / alice.name / ASSIGNMENT / "timestamp.txt"
