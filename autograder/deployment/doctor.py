@@ -10,6 +10,7 @@ import grp
 import json
 import os
 import pwd
+import shutil
 import stat
 import subprocess
 import sys
@@ -116,7 +117,8 @@ def _probe(role: str, account: str | None, cwd: Path, course_dir: Path | None = 
     if account is not None and account != pwd.getpwuid(os.getuid()).pw_name:
         entry = pwd.getpwnam(account)
         env["HOME"] = entry.pw_dir
-        args = ["runuser", "-u", account, "--", "env", *[f"{k}={v}" for k, v in env.items()], *args]
+        runuser = shutil.which("runuser") or "/usr/sbin/runuser"   # sbin: not on every PATH
+        args = [runuser, "-u", account, "--", "env", *[f"{k}={v}" for k, v in env.items()], *args]
     else:
         env["HOME"] = os.environ.get("HOME", "/") if role == "service" else str(cwd)
     done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
