@@ -79,7 +79,7 @@ ETAPE4 = Step(
     checks=("test_modele", "test_entrainement", "test_regression_lineaire"),
     solution_cells=("modele", "entrainement", "regression_lineaire"),
     display_cells=_DISPLAY,
-    mistakes=("broadcast", "grad_not_zeroed"),
+    mistakes=("broadcast", "grad_not_zeroed", "loss_sum"),
 )
 
 STEPS = {s.name: s for s in (ETAPE1, ETAPE2, ETAPE3, ETAPE4)}

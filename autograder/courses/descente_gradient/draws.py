@@ -54,7 +54,8 @@ def _function_probes(rng) -> dict:
     return {
         "avant": [{"w": round(rng.choice([-1, 1]) * rng.uniform(0.5, 3), 2), "x": vec(n)} for n in (3, 5)],
         "regret": [{"y": vec(n), "y_pred": vec(n)} for n in (3, 5)],
-        "gradient": [{"x": vec(n), "y": vec(n), "y_pred": vec(n)} for n in (3, 5)],
+        "gradient": [{"x": vec(n), "y": vec(n), "y_pred": vec(n), "w": round(rng.uniform(-3, 3), 2)}
+                     for n in (3, 5)],
     }
 
 
@@ -62,12 +63,14 @@ APART = dict(rtol=5e-2, atol=1e-3)   # 5 times the tolerance with which a loop i
 MAX_TRIES = 200
 
 
-def _explanations(step_name: str) -> list[tuple[str, str, tuple[str, ...]]]:
+def _explanations(step_name: str) -> list[tuple[str, str, tuple[str, ...], int]]:
     """Every way the training check can explain a loop: (the cause it names, the reference
-    variant, the hyper-parameters written in hard with the notebook's values)."""
+    variant, the hyper-parameters written in hard with the notebook's values, the loop's
+    iterations beyond `n_iters`)."""
     hard = [("learning_rate",), ("n_iters",), ("learning_rate", "n_iters")]
-    return ([("correct", "correct", ())] + [("hyper_changed", "correct", names) for names in hard]
-            + [(mistake, mistake, ()) for mistake in STEPS[step_name].mistakes])
+    return ([("correct", "correct", (), 0)] + [("hyper_changed", "correct", names, 0) for names in hard]
+            + [("loop_off_by_one", "correct", (), offset) for offset in (-1, 1)]
+            + [(mistake, mistake, (), 0) for mistake in STEPS[step_name].mistakes])
 
 
 def _apart(a, b) -> bool:
@@ -89,8 +92,9 @@ def telling_apart(step_name: str, scenarios: list[dict]) -> bool:
 
     def outcome(index: int, k: int):
         if (index, k) not in known:
-            _, variant, names = explanations[index]
-            known[index, k] = simulate({**scenarios[k], **{n: notebook[n] for n in names}}, variant)
+            _, variant, names, offset = explanations[index]
+            scenario = {**scenarios[k], **{n: notebook[n] for n in names}}
+            known[index, k] = simulate({**scenario, "n_iters": scenario["n_iters"] + offset}, variant)
         return known[index, k]
 
     return all(any(_apart(outcome(i, k), outcome(j, k)) for k in range(len(scenarios)))

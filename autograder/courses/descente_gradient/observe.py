@@ -131,8 +131,9 @@ def observe_etape1(step, cells, tirage):
     arr = lambda v: np.array(v, dtype=np.float64)  # noqa: E731
     out["avant"] = [_probe_with_w(ns, p["w"], "avant", arr(p["x"])) for p in probes["avant"]]
     out["regret"] = [call_named(ns, "regret", arr(p["y"]), arr(p["y_pred"])) for p in probes["regret"]]
-    out["gradient"] = [call_named(ns, "gradient", arr(p["x"]), arr(p["y"]), arr(p["y_pred"]))
-                       for p in probes["gradient"]]
+    # the global `w` set to the probe's own value: a gradient that reads it instead of `y_predit` shows
+    out["gradient"] = [_probe_with_w(ns, float(p.get("w", 0.0)), "gradient", arr(p["x"]), arr(p["y"]),
+                                     arr(p["y_pred"])) for p in probes["gradient"]]
     return out
 
 

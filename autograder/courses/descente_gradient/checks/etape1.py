@@ -40,6 +40,10 @@ def _gradient_mistake(got, expected, probe, n_notebook):
         return feedback("gradient_sign")
     if close(got, [expected / 2]):
         return feedback("gradient_no_factor_2")
+    if "w" in probe:   # the probe ran with the global w set to probe["w"]
+        from_global_w = reference.mse_gradient(probe["x"], probe["y"], reference.forward(probe["w"], probe["x"]))
+        if close(got, [from_global_w]):
+            return feedback("gradient_global_w")
     return feedback("wrong_value", what=f"`gradient(x, y, y_predit)` avec x = {probe['x']}, y = {probe['y']}, "
                                         f"y_predit = {probe['y_pred']}", expected=show(expected), got=show(got))
 

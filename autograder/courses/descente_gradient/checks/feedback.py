@@ -28,6 +28,15 @@ MESSAGES = {
     "gradient_no_factor_2": (
         "Ton gradient est deux fois trop petit : la dérivée de (wx − y)² est 2x(wx − y), n'oublie pas le facteur 2.",
         "gradient without the factor 2"),
+    "gradient_global_w": (
+        "Ton gradient n'utilise pas `y_predit` : il recalcule la prédiction avec le `w` global "
+        "(`w * x` ou `avant(x)`). `gradient(x, y, y_predit)` doit se servir de son argument "
+        "`y_predit`.",
+        "gradient computed from the global w instead of its argument y_predit"),
+    "loop_off_by_one": (
+        "Ta boucle fait une itération de {sens} que `n_iters` ({fait} au lieu de {n_iters} avec les "
+        "données du notebook) : {exemple}. Écris `for i in range(n_iters):`.",
+        "the loop runs {fait} times instead of n_iters = {n_iters} (off by one)"),
     "loss_sum": (
         "Ton regret est une somme et non une moyenne : l'erreur quadratique moyenne divise par le nombre "
         "d'échantillons (`.mean()`).",

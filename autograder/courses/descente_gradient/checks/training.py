@@ -16,6 +16,9 @@ MAX_ITERATIONS = 3000   # a loop's own number of iterations (`range(100)`) is re
 
 MESSAGE_OF_VARIANT = {"loss_sum_reported": "loss_sum"}
 
+OFF_BY_ONE = ((-1, "moins", "`range(1, n_iters)` ne fait que n_iters − 1 tours"),
+              (1, "plus", "`range(n_iters + 1)` ou `while i <= n_iters` font un tour de trop"))
+
 
 def _describe(scenario: dict) -> str:
     keys = [k for k in ("X", "Y", "X_train", "Y_train", "w", "seed", "learning_rate", "n_iters") if k in scenario]
@@ -98,6 +101,11 @@ def check_training(tirage: dict, observation: dict, *, simulate: Simulate, read:
             MESSAGE_OF_VARIANT.get(variant, variant), detail="(n,) contre (n, 1)",
             n=len(tirage["scenarios"][0].get("X", [])))
     notebook = tirage["scenarios"][0]
+    for offset, sens, exemple in OFF_BY_ONE:
+        assert not all(close(g, simulate({**s, "n_iters": s["n_iters"] + offset}, "correct"), rtol=1e-2,
+                             atol=1e-4) for g, s in zip(got, tirage["scenarios"])), feedback(
+            "loop_off_by_one", sens=sens, exemple=exemple, fait=notebook["n_iters"] + offset,
+            n_iters=notebook["n_iters"])
     for names in (("learning_rate",), ("n_iters",), ("learning_rate", "n_iters")):
         assert not all(close(g, simulate({**s, **{k: notebook[k] for k in names}}, "correct"), rtol=1e-2, atol=1e-4)
                        for g, s in zip(got[1:], tirage["scenarios"][1:])), feedback(

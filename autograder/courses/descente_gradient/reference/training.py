@@ -59,6 +59,8 @@ def affine_trace(X, Y, w0, b0, learning_rate, n_iters, variant="correct"):
         L = fsum([r * r for r in residuals]) / n
         gw = fsum([2 * r * x for x, r in zip(xs, residuals)]) / n
         gb = fsum([2 * r for r in residuals]) / n
+        if variant == "loss_sum":
+            L, gw, gb = L * n, gw * n, gb * n
         if variant == "grad_not_zeroed":
             acc_w, acc_b = acc_w + gw, acc_b + gb
             gw, gb = acc_w, acc_b
