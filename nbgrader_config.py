@@ -13,7 +13,9 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # kit's French summary page, resume.html, is written again after nbgrader's pages (nothing is rerun).
 c.GenerateFeedback.post_convert_hook = "autograder.reports.feedback_hook.write_summary_after_nbgrader"
 
-c.ClearSolutions.code_stub = dict(python="# VOTRE CODE ICI\nraise NotImplementedError()")
+# An untouched solution cell says in French what to do (Validate and the feedback show this line).
+c.ClearSolutions.code_stub = dict(
+    python='# VOTRE CODE ICI\nraise NotImplementedError("Cellule à compléter : remplace cette ligne par ton code.")')
 c.ClearSolutions.text_stub = "VOTRE RÉPONSE ICI"
 
 # A notebook trains for at most a few thousand iterations: 60 s per cell is generous.

@@ -4,6 +4,12 @@ own (a notebook that could not be run) are below.
 """
 from __future__ import annotations
 
+import textwrap
+
+# Shown after "AssertionError: ", a line of this width stays whole in nbgrader's Validate (it cuts
+# at 87 columns, 4 of them indent) and in formgrader's and the feedback's tracebacks.
+WIDTH = 66
+
 
 class Feedback(str):
     """A French message that also knows its code and its English line."""
@@ -17,6 +23,12 @@ class Feedback(str):
         return text
 
 
+def wrapped(message: str) -> str:
+    """A message as a notebook shows it: in lines of at most WIDTH characters, its own line breaks
+    kept, its words unchanged (the records keep it on one line)."""
+    return "\n".join(textwrap.fill(line, WIDTH) if line.strip() else line for line in str(message).split("\n"))
+
+
 def no_output(detail_fr: str, detail_en: str | None = None) -> Feedback:
     return Feedback("no_output", f"Le notebook n'a pas pu être exécuté jusqu'au bout par le correcteur ({detail_fr}).",
                     f"the notebook could not be run to the end ({detail_en or detail_fr})")
@@ -26,8 +38,8 @@ def no_output(detail_fr: str, detail_en: str | None = None) -> Feedback:
 COMMON_MESSAGES = {
     # code: (French for the student, English for the instructor)
     "not_done": (
-        "La cellule `{cell}` lève encore `NotImplementedError` : remplace `raise NotImplementedError()` "
-        "par ton code.",
+        "La cellule `{cell}` lève encore `NotImplementedError` : remplace la ligne "
+        "`raise NotImplementedError(...)` par ton code.",
         "cell {cell} still raises NotImplementedError (not attempted)"),
     "missing": (
         "`{name}` n'est pas défini après l'exécution du notebook : vérifie que la cellule `{cell}` le définit "

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import records
 from .course import Course, course_of_folder
-from .feedback import Feedback, run_check
+from .feedback import Feedback, run_check, wrapped
 from .observe import cells_from_notebook, observe
 
 _cache: dict[str, tuple[dict, dict]] = {}
@@ -51,7 +51,7 @@ def verifier(step_name: str, check: str) -> None:
     message = run_check(_course(), step_name, check, tirage, observation)
     _keep(step_name, check, observation, message)
     if message is not None:
-        raise AssertionError(str(message)) from None
+        raise AssertionError(wrapped(message)) from None
     print(f"Vérification cachée « {check} » réussie.")
 
 

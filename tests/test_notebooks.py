@@ -11,6 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
+from autograder.feedback import WIDTH, wrapped
 from autograder.nbgrader_cli import ROOT, nbgrader
 from test_reference import seed_traces
 
@@ -114,7 +115,8 @@ def test_release_is_exactly_what_generate_assignment_makes_of_source(course_dir)
         text = json.dumps(committed)
         assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "autograder" not in text
         stubs = ["".join(c["source"]) for c in committed["cells"] if c["metadata"]["nbgrader"].get("solution")]
-        assert all(re.search(r"# VOTRE CODE ICI\n\s*raise NotImplementedError\(\)", s) for s in stubs)
+        assert all(re.search(r'# VOTRE CODE ICI\n\s*raise NotImplementedError\("Cellule à compléter : ', s)
+                   for s in stubs), "an untouched cell must say in French what to do (nbgrader_config.py)"
 
 
 def _validate(*args: str) -> list[str]:
@@ -130,3 +132,11 @@ def test_nbgrader_validate_passes_on_source():
 def test_nbgrader_validate_invert_on_release_every_test_fails():
     verdicts = _validate("--invert", *[str(RELEASE / s.filename) for s in STEPS.values()])
     assert verdicts == ["Success! The notebook does not pass any tests."] * len(STEPS)
+
+
+def test_hidden_messages_are_shown_wrapped_with_their_words_unchanged():
+    message = ("Ton gradient est N = len(x) fois trop grand (N = 4 avec les données X du notebook) : c'est une "
+               "somme, pas une moyenne.\nDeuxième paragraphe court.")
+    shown = wrapped(message)
+    assert all(len(line) <= WIDTH for line in shown.splitlines()), shown
+    assert shown.split() == message.split() and "\nDeuxième paragraphe court." in shown

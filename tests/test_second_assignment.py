@@ -412,7 +412,7 @@ def test_release_has_no_solution_and_no_hidden_test(graded_by_nbgrader):
     for step in STEPS:
         text = (graded_by_nbgrader / "release" / ASSIGNMENT / step.filename).read_text(encoding="utf-8")
         assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "verifier" not in text
-        assert "raise NotImplementedError()" in text
+        assert 'raise NotImplementedError(\\"Cellule à compléter' in text   # nbgrader_config.py's stub, in JSON
 
 
 @pytest.mark.parametrize("grader", ["graded_by_nbgrader", "graded_by_the_kit"])

@@ -6,13 +6,16 @@ from nbformat import from_dict
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from ..feedback import wrapped
+
 PASSED_TEXT = "Vérification cachée « {grade_id} » réussie.\n"
 
 
 class WriteDecisions(NbGraderPreprocessor):
     """Give each test cell the output that its decision stands for: an AssertionError with the
-    French message when it fails, a short line on stdout when it passes. (The notebook is
-    validated once the pass is over, not each output as `nbformat.v4.new_output` would.)"""
+    French message (wrapped, as the hidden cell raises it under nbgrader) when it fails, a short
+    line on stdout when it passes. (The notebook is validated once the pass is over, not each
+    output as `nbformat.v4.new_output` would.)"""
 
     def preprocess(self, nb, resources):
         self._decisions = {d["grade_id"]: d for d in resources.get("kit_decisions", [])}
@@ -28,9 +31,9 @@ class WriteDecisions(NbGraderPreprocessor):
             cell.outputs = [from_dict({"output_type": "stream", "name": "stdout",
                                        "text": PASSED_TEXT.format(grade_id=grade_id)})]
         else:
-            ename = decision["ename"] or "AssertionError"
-            cell.outputs = [from_dict({"output_type": "error", "ename": ename, "evalue": decision["message"],
-                                       "traceback": [f"{ename}: {decision['message']}"]})]
+            ename, message = decision["ename"] or "AssertionError", wrapped(decision["message"])
+            cell.outputs = [from_dict({"output_type": "error", "ename": ename, "evalue": message,
+                                       "traceback": [f"{ename}: {message}"]})]
         return cell, resources
 
 

@@ -120,6 +120,12 @@ for i in range(n_iters):
 
 print(f'Prédiction après apprentissage : f(5) = {model(X_test).item():.3f}')"""
 
+# The line nbgrader's code stub (nbgrader_config.py) puts in place of each solution.
+_RAISE = 'raise NotImplementedError("Cellule à compléter : remplace cette ligne par ton code.")'
+_STUB_AVANT, _STUB_REGRET, _STUB_GRADIENT, _STUB_LOOP_1, _STUB_LOOP_2, _STUB_LOOP_3, _STUB_CELL, _STUB_LOOP_4 = (
+    stub.replace("raise NotImplementedError()", _RAISE) for stub in (
+        _STUB_AVANT, _STUB_REGRET, _STUB_GRADIENT, _STUB_LOOP_1, _STUB_LOOP_2, _STUB_LOOP_3, _STUB_CELL, _STUB_LOOP_4))
+
 STUBS = {  # (step, grade_id) -> the release's text of that solution cell
     ("etape1", "avant"): _STUB_AVANT, ("etape1", "regret"): _STUB_REGRET, ("etape1", "gradient"): _STUB_GRADIENT,
     ("etape1", "entrainement"): _STUB_LOOP_1,
@@ -266,6 +272,15 @@ def gradient(x, y, y_predit):
     return total / len(x)
 """),), note="gradient as a Python loop over the samples, divided by len(x)"),
 
+    Variant("e1_historique_of_losses", E1, (Rewrite("entrainement", """\
+historique = []
+for i in range(n_iters):
+    y_pred = avant(X)
+    L = regret(Y, y_pred)
+    w -= learning_rate * gradient(X, Y, y_pred)
+    historique.append(L)
+"""),), note="the scaffold's historique kept as a list of losses only (not (w, L) pairs)"),
+
     # ---- mistakes
     Variant("e1_gradient_dot_mean", E1, (Replace("gradient", _GRAD, "np.dot(2*x, y_predit-y).mean()"),),
             fails={"test_gradient": "gradient_sum", "test_entrainement": "gradient_sum"},
@@ -306,6 +321,17 @@ def gradient(x, y, y_predit):
     Variant("e1_gradient_not_done", E1, (Rewrite("gradient", _STUB_GRADIENT),),
             fails={"test_gradient": "not_done", "test_entrainement": "not_done"},
             note="gradient stub left (NotImplementedError), the rest done"),
+    Variant("e1_range_from_1", E1, (Replace("entrainement", _LOOP_HEAD, "for i in range(1, n_iters):"),),
+            fails={"test_entrainement": "loop_off_by_one"}, note="for i in range(1, n_iters): one update short"),
+    Variant("e1_gradient_global_w", E1, (Replace("gradient", _GRAD, "np.mean(2 * x * (w * x - y))"),),
+            fails={"test_gradient": "gradient_global_w"},
+            note="gradient computed from the global w (w * x) instead of its argument y_predit"),
+    Variant("e1_gradient_calls_avant", E1, (Replace("gradient", _GRAD, "np.mean(2 * x * (avant(x) - y))"),),
+            fails={"test_gradient": "gradient_global_w"}, note="gradient calls avant(x) instead of using y_predit"),
+    Variant("e1_gradient_sum_in_loop", E1, (Replace("entrainement", "dw = gradient(X, Y, y_pred)",
+                                                    "dw = np.dot(2 * X, y_pred - Y)"),),
+            fails={"test_entrainement": "gradient_sum"},
+            note="gradient() right, but the loop computes its own gradient with np.dot (a sum)"),
     Variant("e1_untouched", E1, _untouched(E1),
             fails={c: "not_done" for c in STEPS[E1].checks}, note="release handed in as received"),
 ]
@@ -426,6 +452,28 @@ for i in range(n_iters):
         Insert("entrainement", _PLOT_HISTORIQUE),
     ), note="%matplotlib inline first, regret with torch.mean, plot of historique"),
 
+    Variant("e2_historique_before_update", E2, (Rewrite("entrainement", """\
+historique = []
+for i in range(n_iters):
+    y_pred = avant(X)
+    L = regret(Y, y_pred)
+    historique.append((w.item(), L.item()))   # w avant sa mise à jour
+    L.backward()
+    with torch.no_grad():
+        w -= learning_rate * w.grad
+    w.grad.zero_()
+"""),), note="historique of (w before its update, L): another curve than the scaffold's, a right loop"),
+    Variant("e2_L_as_float", E2, (Rewrite("entrainement", """\
+for i in range(n_iters):
+    perte = regret(Y, avant(X))
+    perte.backward()
+    with torch.no_grad():
+        w -= learning_rate * w.grad
+        w.grad.zero_()
+    L = perte.item()
+print(f"w = {w.item():.4f}, L = {L:.2e}")
+"""),), note="L kept as a Python float (perte.item()), gradient zeroed inside no_grad"),
+
     # ---- mistakes
     Variant("e2_no_zero_grad", E2, (Replace("entrainement", _ZERO_2, ""),),
             fails={"test_entrainement": "grad_not_zeroed"}, note="w.grad.zero_() deleted"),
@@ -468,6 +516,11 @@ for i in range(n_iters):
             fails={"test_entrainement": "hyper_changed"}, note="range(100) instead of n_iters"),
     Variant("e2_lr_typed_in_update", E2, (Replace("entrainement", "w -= learning_rate * w.grad", "w -= 0.01 * w.grad"),),
             fails={"test_entrainement": "hyper_changed"}, note="w -= 0.01 * w.grad: learning rate typed in"),
+    Variant("e2_range_from_1", E2, (Replace("entrainement", _LOOP_HEAD, "for i in range(1, n_iters):"),),
+            fails={"test_entrainement": "loop_off_by_one"}, note="for i in range(1, n_iters): one update short"),
+    Variant("e2_learning_rate_redefined", E2, (Replace("entrainement", "# Apprentissage\n",
+                                                       "# Apprentissage\nlearning_rate = 0.05\n"),),
+            fails={"test_entrainement": "hyper_changed"}, note="learning_rate = 0.05 redefined in the training cell"),
     Variant("e2_loop_not_done", E2, (Rewrite("entrainement", _STUB_LOOP_2),),
             fails={"test_entrainement": "not_done"}, note="training stub left"),
     Variant("e2_regret_not_done", E2, (Rewrite("regret", _STUB_REGRET),),
@@ -605,6 +658,8 @@ optimizer = torch.optim.SGD([w], lr=learning_rate)
 L = regret(avant(X), Y)
 print(f"f(5) = {avant(5).item():.3f}")
 """),), fails={"test_entrainement": "hand_typed"}, note="no loop: w = tensor(2.0) typed in, optimizer built on it"),
+    Variant("e3_range_one_more", E3, (Replace("entrainement", _LOOP_HEAD, "for i in range(n_iters + 1):"),),
+            fails={"test_entrainement": "loop_off_by_one"}, note="for i in range(n_iters + 1): one update too many"),
     Variant("e3_loop_not_done", E3, (Rewrite("entrainement", _STUB_LOOP_3),),
             fails={"test_entrainement": "not_done"}, note="training stub left"),
     Variant("e3_avant_not_done", E3, (Rewrite("avant", _STUB_AVANT),),
@@ -772,6 +827,25 @@ with torch.no_grad():
     model.weight.fill_(2.0)
     model.bias.fill_(0.0)
 """ + _LAST_PRINT),), fails={"test_entrainement": "hand_typed"}, note="weight and bias set to 2 and 0 by hand after the loop"),
+    Variant("e4_loss_sum", E4, (Replace("entrainement", "nn.MSELoss()", 'nn.MSELoss(reduction="sum")'),),
+            fails={"test_entrainement": "loss_sum"}, note='nn.MSELoss(reduction="sum"): the loss summed'),
+    Variant("e4_loss_sum_by_hand", E4, (Replace("entrainement", "L = regret(y_pred, Y_train)",
+                                                "L = ((y_pred - Y_train) ** 2).sum()"),),
+            fails={"test_entrainement": "loss_sum"}, note="L written by hand as a sum, regret unused"),
+    Variant("e4_learning_rate_redefined", E4, (Replace("entrainement", "regret = nn.MSELoss()",
+                                                       "learning_rate = 0.05\nregret = nn.MSELoss()"),),
+            fails={"test_entrainement": "hyper_changed"}, note="learning_rate = 0.05 redefined before the optimizer"),
+    Variant("e4_while_one_more", E4, (Rewrite("entrainement", """\
+regret = nn.MSELoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
+i = 0
+while i <= n_iters:
+    L = regret(model(X_train), Y_train)
+    L.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    i += 1
+"""),), fails={"test_entrainement": "loop_off_by_one"}, note="while i <= n_iters from i = 0: one update too many"),
     Variant("e4_class_not_done", E4, (Rewrite("regression_lineaire", _STUB_CELL),),
             fails={"test_regression_lineaire": "not_done"}, note="LinearRegression stub left"),
     Variant("e4_untouched", E4, _untouched(E4),
