@@ -2,6 +2,7 @@
 (steps 1-3 digit for digit) and what COURSE.md fixes (step 4); the release is nbgrader's."""
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -10,9 +11,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from autograder.course import available, load
 from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
 from autograder.feedback import WIDTH, wrapped
 from autograder.nbgrader_cli import ROOT, nbgrader
+from autograder.observe.cells import cells_from_notebook
 from test_reference import seed_traces
 
 SOURCE = ROOT / "source" / ASSIGNMENT
@@ -132,6 +135,72 @@ def test_nbgrader_validate_passes_on_source():
 def test_nbgrader_validate_invert_on_release_every_test_fails():
     verdicts = _validate("--invert", *[str(RELEASE / s.filename) for s in STEPS.values()])
     assert verdicts == ["Success! The notebook does not pass any tests."] * len(STEPS)
+
+
+def test_each_notebook_plots_its_curve_and_the_courses_with_matplotlib(executed):
+    for name, nb in executed.items():
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "graphique_entrainement")
+        images = [o for o in cell.outputs if o.output_type == "display_data" and "image/png" in o.data]
+        assert len(images) == 1, f"{name}: the plot cell shows {len(images)} PNG images"
+        assert "courbe_svg" not in json.dumps(nb), f"{name}: the hand-written SVG helper is back"
+
+
+def _module_names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds in the notebook's namespace, names it reads anywhere), IPython syntax
+    turned into Python first. Names local to a function, class or comprehension are not bound."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    tree = ast.parse(TransformerManager().transform_cell(source))
+    bound, read = set(), {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp, ast.SetComp,
+              ast.DictComp, ast.GeneratorExp)
+
+    def visit(node):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(child.name)
+            elif isinstance(child, (ast.Import, ast.ImportFrom)):
+                bound.update((a.asname or a.name).split(".")[0] for a in child.names)
+            elif isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
+                bound.add(child.id)
+            if not isinstance(child, scopes):
+                visit(child)
+
+    visit(tree)
+    return bound, read
+
+
+def rebound_by_a_later_locked_cell(nb: dict) -> list[str]:
+    """Each name that a test cell reads and that a locked cell after it binds again: after Run All,
+    running that test cell again would see the later cell's value, not the exercise's."""
+    cells, problems = cells_from_notebook(nb), []
+    for i, test in enumerate(cells):
+        if test.role != "test":
+            continue
+        _, read = _module_names(test.source)
+        for later in cells[i + 1:]:
+            if later.role == "locked":
+                for name in sorted(read & _module_names(later.source)[0]):
+                    problems.append(f"{later.grade_id} rebinds `{name}`, which {test.grade_id} checks")
+    return problems
+
+
+@pytest.mark.parametrize("assignment", available())
+def test_no_locked_cell_rebinds_a_name_that_an_earlier_test_cell_checks(assignment):
+    course = load(assignment)
+    for step in course.steps.values():
+        nb = json.loads((ROOT / "source" / assignment / step.filename).read_text(encoding="utf-8"))
+        assert rebound_by_a_later_locked_cell(nb) == [], step.filename
+
+
+def test_the_rebinding_check_finds_the_old_trap_of_step_4():
+    """The seed's step 4 ended with a locked `model = LinearRegression(...)`, after the training test."""
+    nb = json.loads((SOURCE / STEPS["etape4"].filename).read_text(encoding="utf-8"))
+    trap = {"cell_type": "code", "metadata": {"nbgrader": {"grade_id": "utilisation_classe", "locked": True}},
+            "source": "model = LinearRegression(input_size, output_size)", "outputs": [], "execution_count": None}
+    nb["cells"].append(trap)
+    problems = rebound_by_a_later_locked_cell(nb)
+    assert "utilisation_classe rebinds `model`, which test_entrainement checks" in problems, problems
 
 
 def test_hidden_messages_are_shown_wrapped_with_their_words_unchanged():

@@ -120,14 +120,15 @@ def test_student_workflow_in_jupyterlab(tmp_path):
             expect(validate).to_be_visible()
 
             # 1. The release as handed out, run from the top: the first visible test fails on the stub
-            #    (NotImplementedError), and JupyterLab stops there.
+            #    (NotImplementedError, in French), and JupyterLab stops there.
             _run_all(page)
             first_test = _cell(page, "Test visible : avant(x) = w * x")
-            expect(first_test.locator(".jp-OutputArea-output")).to_contain_text("NotImplementedError")
+            expect(first_test.locator(".jp-OutputArea-output")).to_contain_text(
+                "NotImplementedError: Cellule à compléter")
             _shot(page, "1_stub_test_fails.png", first_test)
 
             gradient_cell = _cell(page, "def gradient(x, y, y_predit)")
-            test_cell = _cell(page, "la moyenne de 2x(y_predit - y), pas la somme")
+            test_cell = _cell(page, "la moyenne de 2x(y_predit - y),")
 
             # 2. The seed's gradient, a sum: the visible test names the mistake in French.
             _type_into(page, gradient_cell, SEED_GRADIENT)
@@ -166,9 +167,9 @@ def test_student_workflow_in_jupyterlab(tmp_path):
             expect(errors).to_have_count(0)
             expect(_cell(page, "historique = []").locator(".jp-OutputArea-output")).to_contain_text(
                 "Prédiction après apprentissage : f(5) = 10.000")
-            plot = _cell(page, "trace_du_cours").locator(".jp-OutputArea-output img")
-            expect(plot).to_have_count(2)   # the loss curve and the curve of w (SVG)
-            _shot(page, "5_solved_notebook_with_plot.png", _cell(page, "trace_du_cours"))
+            plot_cell = _cell(page, 'dessine_l_apprentissage(globals().get("historique")')
+            expect(plot_cell.locator(".jp-OutputArea-output img")).to_have_count(1)   # matplotlib's PNG
+            _shot(page, "5_solved_notebook_with_plot.png", plot_cell)
             validate.click()
             expect(dialog).to_contain_text("Success! Your notebook passes all the tests.", timeout=60_000)
             _shot(page, "6_validate_success.png")

@@ -859,10 +859,12 @@ VARIANTS: list[Variant] = ETAPE1 + ETAPE2 + ETAPE3 + ETAPE4
 DISPUTED: list[Variant] = [
     Variant("d4_model_recreated_in_training", E4, (Replace("entrainement", "regret = nn.MSELoss()",
             "model = nn.Linear(input_size, output_size)  # on repart de zéro à chaque exécution\nregret = nn.MSELoss()"),),
-            note="model re-created in the training cell (so that re-running restarts): f(5) = 9.96 and the visible "
-                 "test passes, but the kit simulates from initial_linear(seed) and says wrong_value"),
+            note="model re-created in the training cell (so that re-running restarts): f(5) = 9.96, but the training "
+                 "starts from other weights than the seed's first nn.Linear: the visible test and the kit both say "
+                 "wrong values"),
     Variant("d4_rng_used_before_model", E4, (Insert("graine", "print(torch.rand(2))  # pour voir"),),
-            note="an extra cell draws random numbers before nn.Linear: other initial weights, kit says wrong_value"),
+            note="an extra cell draws random numbers before nn.Linear: other initial weights; the visible test and "
+                 "the kit both say wrong values"),
     Variant("d4_integer_tensor_after_training", E4, (Replace("entrainement", _LAST_PRINT,
             "f5 = model(torch.tensor([[5]])).item()\nprint('f(5) =', f5)\n" + _LAST_PRINT),),
             note="integer tensor in a print after a right loop: the cell raises, the values are right; the kit "

@@ -18,6 +18,25 @@ WARM_UP = (
     "optimizer.step()\noptimizer.zero_grad()",
     "w = torch.tensor(0.0, requires_grad=True)\n((w * x - x) ** 2).mean().backward()\n"
     "with torch.no_grad():\n    w -= 0.1 * w.grad\nw.grad.zero_()\nprint(f'{w.item():.3f}')\nw",
+    # The plot every notebook draws (`dessine_l_apprentissage` in its tools cell: two axes, a log scale,
+    # titles, legends, saved as PNG), drawn once: matplotlib's fonts, text layout and PNG encoder are
+    # then loaded before the fork, as torch is.
+    "import io\nfrom matplotlib.ticker import LogFormatter\nfrom IPython.display import Image, display\n"
+    "figure, (axe_L, axe_w) = plt.subplots(1, 2, figsize=(10, 3.4))\n"
+    "figure.subplots_adjust(bottom=0.16, wspace=0.25)\n"
+    "for k, axe in ((1, axe_L), (0, axe_w)):\n"
+    "    for n, q in ((71, 0.72), (1001, 0.99)):\n"
+    "        curve = [(2 - 2 * q ** i, 30 * q ** i) for i in range(n)]\n"
+    "        axe.plot(range(1, n + 1), [p[k] for p in curve], lw=4, alpha=0.5, label='ton apprentissage')\n"
+    "        axe.plot(range(1, n + 1), [p[k] for p in curve], 'k--', label='la descente du cours')\n"
+    "    axe.set_xlabel('itération')\n"
+    "axe_L.set(title='Le regret L', ylabel='L (échelle logarithmique)', yscale='log')\n"
+    "axe_L.yaxis.set_major_formatter(LogFormatter())\naxe_L.minorticks_off()\n"
+    "axe_w.set(title='Le poids w', ylabel='w')\n"
+    "axe_L.legend(loc='upper right')\n"
+    "axe_w.legend(loc='lower right')\n"
+    "image = io.BytesIO()\nfigure.savefig(image, format='png')\nplt.close(figure)\n"
+    "display(Image(image.getvalue()))",
 )
 
 
