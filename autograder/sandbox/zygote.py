@@ -38,9 +38,9 @@ WARM_UP_CELLS = (
 
 def warm_up() -> None:
     """Run, through the kernel-like shell, once before any fork: each course's warm-up cells (the
-    imports of its notebooks, their first costly calls), then a magic, the display hook, SVG
-    display, a shell escape and the traceback paths. (Not a figure: drawing one costs half a
-    second here, and few notebooks plot.)"""
+    imports of its notebooks, their first costly calls, the figure its notebooks draw, if any:
+    the first one costs half a second here), then a magic, the display hook, SVG display, a shell
+    escape and the traceback paths."""
     from autograder.course import available, load
     from autograder.observe.replay import replay   # noqa: F401
     from autograder.observe.shell import Outputs, captured, kernel_like_shell
