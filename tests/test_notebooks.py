@@ -203,6 +203,24 @@ def test_the_rebinding_check_finds_the_old_trap_of_step_4():
     assert "utilisation_classe rebinds `model`, which test_entrainement checks" in problems, problems
 
 
+CONTRACT = {"w", "L", "avant", "regret", "gradient", "optimizer", "model", "LinearRegression", "X", "Y",
+            "X_train", "Y_train", "X_test", "learning_rate", "n_iters", "historique", "math", "np", "torch", "nn"}
+
+
+def test_the_cells_skipped_on_drawn_data_import_nothing_and_bind_no_name_of_the_exercise():
+    """The tools cell, the copy of the course's data and the plot only serve the visible tests and the
+    plot: the kit skips them when it replays a notebook on drawn data, so nothing of the student's code
+    may depend on them (no module imported at their top level, no name of the exercise bound)."""
+    for step in STEPS.values():
+        nb = json.loads((SOURCE / step.filename).read_text(encoding="utf-8"))
+        cells = {c.grade_id: c for c in cells_from_notebook(nb)}
+        for grade_id in step.display_cells:
+            tree = ast.parse(cells[grade_id].source)
+            imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+            assert not imports, f"{step.filename}, {grade_id}: an import at the top level of a skipped cell"
+            assert not _module_names(cells[grade_id].source)[0] & CONTRACT, (step.filename, grade_id)
+
+
 def test_hidden_messages_are_shown_wrapped_with_their_words_unchanged():
     message = ("Ton gradient est N = len(x) fois trop grand (N = 4 avec les données X du notebook) : c'est une "
                "somme, pas une moyenne.\nDeuxième paragraphe court.")

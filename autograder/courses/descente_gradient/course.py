@@ -18,29 +18,25 @@ WARM_UP = (
     "optimizer.step()\noptimizer.zero_grad()",
     "w = torch.tensor(0.0, requires_grad=True)\n((w * x - x) ** 2).mean().backward()\n"
     "with torch.no_grad():\n    w -= 0.1 * w.grad\nw.grad.zero_()\nprint(f'{w.item():.3f}')\nw",
-    # The plot every notebook draws (`dessine_l_apprentissage` in its tools cell: two axes, a log scale,
-    # titles, legends, saved as PNG), drawn once: matplotlib's fonts, text layout and PNG encoder are
+    # The plot every notebook draws (`dessine_l_apprentissage` in its tools cell: a log scale, a title,
+    # labels, a legend, saved as PNG), drawn once: matplotlib's fonts, text layout and PNG encoder are
     # then loaded before the fork, as torch is.
     "import io\nfrom matplotlib.ticker import LogFormatter\nfrom IPython.display import Image, display\n"
-    "figure, (axe_L, axe_w) = plt.subplots(1, 2, figsize=(10, 3.4))\n"
-    "figure.subplots_adjust(bottom=0.16, wspace=0.25)\n"
-    "for k, axe in ((1, axe_L), (0, axe_w)):\n"
-    "    for n, q in ((71, 0.72), (1001, 0.99)):\n"
-    "        curve = [(2 - 2 * q ** i, 30 * q ** i) for i in range(n)]\n"
-    "        axe.plot(range(1, n + 1), [p[k] for p in curve], lw=4, alpha=0.5, label='ton apprentissage')\n"
-    "        axe.plot(range(1, n + 1), [p[k] for p in curve], 'k--', label='la descente du cours')\n"
-    "    axe.set_xlabel('itération')\n"
-    "axe_L.set(title='Le regret L', ylabel='L (échelle logarithmique)', yscale='log')\n"
-    "axe_L.yaxis.set_major_formatter(LogFormatter())\naxe_L.minorticks_off()\n"
-    "axe_w.set(title='Le poids w', ylabel='w')\n"
-    "axe_L.legend(loc='upper right')\n"
-    "axe_w.legend(loc='lower right')\n"
+    "figure, axe = plt.subplots(figsize=(7, 3.6))\nfigure.subplots_adjust(bottom=0.15)\n"
+    "for n, q in ((71, 0.72), (1001, 0.99)):\n"
+    "    for style in (dict(lw=4, alpha=0.5), dict(color='black', ls='--')):\n"
+    "        axe.plot(range(1, n + 1), [30 * q ** i for i in range(n)], **style, label=f'apprentissage (w final : {q:.5g})')\n"
+    "axe.set(title='Le regret L à chaque itération', xlabel='itération', ylabel='L (échelle logarithmique)',\n"
+    "        yscale='log')\n"
+    "axe.yaxis.set_major_formatter(LogFormatter())\naxe.minorticks_off()\naxe.legend(loc='upper right')\n"
     "image = io.BytesIO()\nfigure.savefig(image, format='png')\nplt.close(figure)\n"
     "display(Image(image.getvalue()))",
 )
 
 
-_DISPLAY = ("graphique_entrainement",)   # locked cells that only show the student's run
+# Locked cells that only serve the visible tests and the plot of the student's run (skipped on drawn data):
+# the helpers of the tools cell (which binds nothing but them), the copy of the course's data, the plot.
+_DISPLAY = ("outils", "donnees_du_cours", "graphique_entrainement")
 _HYPER = "learning_rate = {learning_rate}\nn_iters = {n_iters}"
 
 _NUMPY_DATA = "X = np.array({X}, dtype=np.float32)\nY = np.array({Y}, dtype=np.float32)"
