@@ -149,7 +149,7 @@ def test_a_student_id_that_is_not_a_plain_name_and_a_notebook_that_is_not_one(tm
 
     oscar_line, = [line for line in graded_lines(out) if line.split()[1] == "oscar"]
     assert STEP1 in oscar_line and STEP2 in oscar_line, oscar_line   # the console says which notebooks scored 0
-    pages = {p.stem: html.unescape(p.read_text(encoding="utf-8"))
+    pages = {p.stem: " ".join(html.unescape(p.read_text(encoding="utf-8")).split())   # messages are shown wrapped
              for ps in students["oscar"].fetch_feedback().values() for p in ps}
     assert f"{STEP1}.ipynb n'est pas un notebook lisible" in pages[STEP1]
     assert f"{STEP2}.ipynb a {MAX_CELLS + 1} cellules (au plus {MAX_CELLS})" in pages[STEP2]
