@@ -55,8 +55,8 @@ def _assert_messages(code: str) -> list[str | None]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Assert):
             msg = node.msg
-            if isinstance(msg, ast.Call) and len(msg.args) == 1 and not msg.keywords:
-                msg = msg.args[0]   # a message formatted by a helper of the notebook: lisible("...")
+            if isinstance(msg, ast.Call) and msg.args:
+                msg = msg.args[0]   # a message wrapped for display: lisible("..."), textwrap.fill("...", 66)
             if isinstance(msg, ast.Constant) and isinstance(msg.value, str):
                 out.append(msg.value)
             elif isinstance(msg, ast.JoinedStr):
