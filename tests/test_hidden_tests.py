@@ -14,6 +14,7 @@ import re
 import shutil
 
 from autograder.courses.descente_gradient.checks.feedback import feedback
+from autograder.feedback import wrapped
 from autograder.hidden_tests import HIDDEN_LINE
 from autograder.nbgrader_cli import nbgrader
 from conftest import ASSIGNMENT
@@ -59,7 +60,7 @@ def test_feedback_pages_show_no_hidden_test_source(nbgrader_graded_class, tmp_pa
         assert text.count(HIDDEN_LINE) == len(test_cells), f"{page.name}: one French line per hidden region"
 
     chloe = (root / "feedback" / "chloe_gradient_somme" / ASSIGNMENT / "etape1_numpy.html").read_text(encoding="utf-8")
-    assert error_in_page(chloe, "test_gradient") == "AssertionError: " + feedback("gradient_sum", n=4), \
+    assert error_in_page(chloe, "test_gradient") == "AssertionError: " + wrapped(feedback("gradient_sum", n=4)), \
         "the failed hidden check shows its verdict and French message, without its traceback"
     for path in quoting:   # the instructor's view is untouched by the pages
         assert any("verifier(" in line for c in json.loads(path.read_text(encoding="utf-8"))["cells"]

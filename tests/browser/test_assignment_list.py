@@ -22,6 +22,7 @@ from pathlib import Path
 
 from autograder.courses.descente_gradient.checks.feedback import feedback
 from autograder.courses.descente_gradient.course import STEPS
+from autograder.feedback import wrapped
 from service_support import (ASSIGNMENT, Process, Student, course_id, error_in_page, graded_lines,
                              make_course_with_exchange)
 
@@ -169,7 +170,7 @@ def test_fetch_submit_and_read_feedback_from_the_assignment_list(tmp_path):
         pages = sorted((folder / "feedback").glob(f"*/{NOTEBOOK_ID}.html"))
         assert len(pages) == 1, f"one feedback page of {NOTEBOOK_ID} expected: {pages}"
         page_html = pages[0].read_text(encoding="utf-8")
-        assert error_in_page(page_html, "test_gradient") == SUM_MESSAGE
+        assert error_in_page(page_html, "test_gradient") == "AssertionError: " + wrapped(feedback("gradient_sum", n=4))
         for grade_id in PASSING:
             assert re.search(rf'href="#{grade_id}">Test cell</a> \(Score: 1\.0 / 1\.0\)', page_html), grade_id
         assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
