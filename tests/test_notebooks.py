@@ -11,7 +11,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from autograder.check_course import _assert_messages
 from autograder.course import available, load
+from autograder.courses.descente_gradient.checks.feedback import feedback
 from autograder.courses.descente_gradient.course import ASSIGNMENT, STEPS
 from autograder.feedback import WIDTH, wrapped
 from autograder.nbgrader_cli import ROOT, nbgrader
@@ -201,6 +203,27 @@ def test_the_rebinding_check_finds_the_old_trap_of_step_4():
     nb["cells"].append(trap)
     problems = rebound_by_a_later_locked_cell(nb)
     assert "utilisation_classe rebinds `model`, which test_entrainement checks" in problems, problems
+
+
+# The visible asserts name these mistakes with the hidden checks' own French words.
+SAME_WORDS = {
+    ("etape1", "test_regret"): ("loss_sum",),
+    ("etape1", "test_gradient"): ("gradient_sign", "gradient_no_factor_2", "gradient_global_w"),
+    ("etape1", "test_entrainement"): ("gradient_sign", "gradient_no_factor_2", "loss_sum", "diverged"),
+    ("etape2", "test_regret"): ("loss_sum",),
+    ("etape2", "test_entrainement"): ("grad_not_zeroed", "loss_sum", "gradient_sign", "w_rebound", "diverged"),
+    ("etape3", "test_entrainement"): ("grad_not_zeroed", "loss_sum", "gradient_sign", "diverged"),
+    ("etape4", "test_entrainement"): ("grad_not_zeroed", "loss_sum", "diverged", "broadcast"),
+    ("etape4", "test_regression_lineaire"): ("avant_instead_of_forward",),
+}
+
+
+@pytest.mark.parametrize("step, check", sorted(SAME_WORDS))
+def test_visible_messages_are_the_hidden_checks_words(step, check):
+    cell = _cells(SOURCE / STEPS[step].filename)[check]
+    visible = set(_assert_messages("".join(cell["source"])))
+    for code in SAME_WORDS[step, check]:
+        assert str(feedback(code, detail="(n,) contre (n, 1)")) in visible, (step, check, code)
 
 
 CONTRACT = {"w", "L", "avant", "regret", "gradient", "optimizer", "model", "LinearRegression", "X", "Y",
