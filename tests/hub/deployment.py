@@ -252,11 +252,15 @@ def graded_lines(output: str, student: str, assignment: str = "descente_gradient
             if line.startswith("graded ") and line.split()[1] == student and f"  {assignment}  " in line]
 
 
-def hub_env(root: Path, ports: dict[str, int], prefix: Path = PREFIX) -> dict[str, str]:
+def hub_env(root: Path, ports: dict[str, int], prefix: Path = PREFIX, lti: bool = False) -> dict[str, str]:
+    """The hub's settings file as its unit reads it, on this test's ports and state folder; without
+    `lti`, no LTI course (an earlier test's setup-lti.sh left one in the shared prefix's file)."""
     env = {"PATH": f"{prefix}/venv/bin:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
     for line in (prefix / "etc" / "hub.env").read_text().splitlines():
         key, value = line.split("=", 1)
         env[key] = value
+    if not lti:
+        env.pop("KIT_LTI_COURSE_DIR", None)
     env.update(KIT_HUB_URL=f"http://127.0.0.1:{ports['hub']}", KIT_HUB_API_PORT=str(ports["api"]),
                KIT_PROXY_API_PORT=str(ports["proxy_api"]), KIT_HUB_STATE=str(root / "hub-state"))
     return env
@@ -265,7 +269,7 @@ def hub_env(root: Path, ports: dict[str, int], prefix: Path = PREFIX) -> dict[st
 class Hub:
     """JupyterHub as its unit starts it (as root: it spawns each user's server as that user)."""
 
-    def __init__(self, root: Path, prefix: Path = PREFIX, ports: dict[str, int] | None = None):
+    def __init__(self, root: Path, prefix: Path = PREFIX, ports: dict[str, int] | None = None, lti: bool = False):
         self.ports = ports or {name: free_port() for name in ("hub", "api", "proxy_api")}
         self.url = f"http://127.0.0.1:{self.ports['hub']}"
         self.log_path = root / "jupyterhub.log"
@@ -273,7 +277,7 @@ class Hub:
         state = root / "hub-state"
         state.mkdir(mode=0o700, exist_ok=True)
         self.proc = subprocess.Popen([f"{prefix}/venv/bin/jupyterhub", "-f", f"{prefix}/etc/jupyterhub_config.py"],
-                                     cwd=state, env=hub_env(root, self.ports, prefix), stdout=self._log,
+                                     cwd=state, env=hub_env(root, self.ports, prefix, lti), stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 120
         while not self._up():

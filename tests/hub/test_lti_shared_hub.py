@@ -17,8 +17,8 @@ written from LTI 1.3 Core, the Security Framework and AGS 2.0), Moodle's claims.
 - bad launches (bad signature, expired, wrong audience), a platform user named as the instructor's
   account or as no account, a student's password on the hub's form: no login, the French page.
 
-Its own environment (/opt/kit-lti-env), accounts (kitlti*) and groups, so that it may run beside
-test_shared_hub.py. Missing Chromium, PostgreSQL or root is a failure, not a skip.
+The shared environment of test_shared_hub.py (installed once, its prefix from tests/hub/deployment.py),
+accounts (kitlti*) and groups of its own. Missing Chromium, PostgreSQL or root is a failure, not a skip.
 """
 from __future__ import annotations
 
@@ -29,17 +29,15 @@ import shutil
 import stat
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from autograder.nbgrader_cli import ROOT
 from lti_platform import Platform, Tamper, new_key
 
-from .deployment import COURSE_ID, Hub, Service, deploy, free_port, graded_lines, run, tear_down
+from .deployment import COURSE_ID, PREFIX, Hub, Service, deploy, free_port, graded_lines, run, tear_down
 from .lab import ASSIGNMENT, NOTEBOOK, NOTEBOOK_ID, chromium, submit_step_one, write_answers
 
-PREFIX = Path("/opt/kit-lti-env")
 GROUPS = ("kitlti-students", "kitlti-instructors")
 NAMES = {"instructor": ["kitltiprof"], "students": ["kitltialice", "kitltibruno"]}
 # the platform's users: account (Moodle's username) -> (sub, first name, last name)
@@ -116,7 +114,7 @@ def lti():
                                              "c.LtiPlatform.retry_max_seconds = 3.0\\n' >> nbgrader_config.py")
         deployment.as_instructor("nbgrader", "release_assignment", ASSIGNMENT)
         serve = Service(deployment.unit, deployment.root / "serve.log")
-        hub = Hub(deployment.root, PREFIX, ports)
+        hub = Hub(deployment.root, PREFIX, ports, lti=True)
         yield LtiCourse(deployment, hub, serve, platform, setup)
     finally:
         for thing in (serve, hub):
