@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..nbgrader_exchange.acl import account_uid
 from ..nbgrader_settings import CourseSettings, course_settings, nbgrader_config
 from .modes import course_folder_problems, mode_of, root_problem
 
@@ -73,12 +74,28 @@ def check_course_privacy(settings: CourseSettings) -> list[Finding]:
     return found
 
 
+def check_acls(root: Path) -> Finding:
+    """The kit's private submissions and feedback pages are readable by the instructor's group and
+    the student through POSIX ACLs: the exchange's filesystem must take them."""
+    import tempfile
+
+    from ..nbgrader_exchange.acl import R, set_acl
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".kit-doctor-") as probe:
+            set_acl(probe.name, 0o640, groups={os.getgid(): R})
+    except OSError as exc:
+        return _fix(f"the filesystem of {root} does not take POSIX ACLs ({exc.strerror}): students' submissions would "
+                    "be unreadable to serve. Mount it with ACLs (ext4, XFS and tmpfs have them; NFS needs NFSv4 ACLs)")
+    return _ok(f"the filesystem of {root} takes the POSIX ACLs of private submissions and feedback")
+
+
 def check_exchange(settings: CourseSettings, account: str) -> list[Finding]:
     root = Path(settings.exchange_root)
     problem = root_problem(root)
     if problem:
         return [_fix(problem)]
-    found = [_ok(f"the exchange root {root} is mode 1777")]
+    found = [_ok(f"the exchange root {root} is mode 1777"), check_acls(root)]
     course = root / settings.course_id
     if not course.is_dir():
         found.append(_ok(f"no assignment released yet ({course} does not exist): nbgrader release_assignment, run as "
@@ -94,20 +111,12 @@ def check_exchange(settings: CourseSettings, account: str) -> list[Finding]:
     inbound = course / "inbound"
     if inbound.is_dir():
         group = grp.getgrgid(os.stat(inbound).st_gid)
-        primary = _account_exists(account) and pwd.getpwnam(account).pw_gid == group.gr_gid
+        primary = account_uid(account) is not None and pwd.getpwnam(account).pw_gid == group.gr_gid
         if account not in group.gr_mem and not primary:
             found.append(_fix(f"{inbound} belongs to group {group.gr_name}, which {account} is not in: the students' "
                               f"private submissions (mode 0640, that group) would be unreadable to serve. "
                               f"`chgrp {account} {inbound}` or add {account} to {group.gr_name}"))
     return found
-
-
-def _account_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-        return True
-    except KeyError:
-        return False
 
 
 def _probe(role: str, account: str | None, cwd: Path, course_dir: Path | None = None) -> dict:
@@ -146,7 +155,7 @@ def check_service_account(settings: CourseSettings, account: str) -> list[Findin
 def check_formgrader(settings: CourseSettings, account: str) -> Finding:
     """formgrader, in the account's server (started in its home), must see this course: its root,
     its gradebook, its feedback preprocessors."""
-    if not _account_exists(account):
+    if account_uid(account) is None:
         return _fix(f"no account {account}")
     home = Path(pwd.getpwnam(account).pw_dir)
     seen = _probe("formgrader", account, home if home.is_dir() else settings.root)

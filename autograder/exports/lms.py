@@ -80,9 +80,10 @@ def _text(value) -> str:
 def read_class(course_dir: Path, assignment: str | None = None) -> ClassGrades:
     """Every student of nbgrader's student table with their points on `assignment` (0 when they
     handed nothing in, as `nbgrader export` counts it), and their feedback line."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
 
     from ..nbgrader_settings import course_settings
+    from ..reports.table import read_grades
 
     course_dir = Path(course_dir).resolve()
     settings = course_settings(course_dir)
@@ -104,33 +105,31 @@ def read_class(course_dir: Path, assignment: str | None = None) -> ClassGrades:
         if not notebooks:
             raise ExportError(f"assignment {assignment!r} has no notebook in the gradebook: run nbgrader "
                               "generate_assignment first")
-        students = {}
-        for student in gb.students:
-            grades = StudentGrades(student.id, _text(student.first_name), _text(student.last_name),
-                                   _text(student.email), _text(student.lms_user_id), False,
-                                   {nb: 0.0 for nb in notebooks})
-            try:
-                submission = gb.find_submission(assignment, student.id)
-            except MissingEntry:
-                submission = None
-            if submission is not None:
-                grades.submitted = True
-                for nb in submission.notebooks:
-                    if nb.name not in notebooks:
-                        continue
-                    penalty = float(nb.late_submission_penalty or 0)
-                    grades.notebooks[nb.name] = max(0.0, float(nb.score or 0) - penalty)   # manual scores first
-                    lost = sorted(g.name for g in nb.grades if float(g.score or 0) < float(g.max_score or 0))
-                    grades.checks[nb.name] = len(nb.grades)
-                    if lost:
-                        grades.failed[nb.name] = lost
-                    reviewed = {g.name: float(g.auto_score or 0) >= float(g.max_score or 0)
-                                for g in nb.grades if g.manual_score is not None}
-                    if reviewed:
-                        grades.reviewed[nb.name] = reviewed
-                    grades.comments += sorted((nb.name, c.name, _text(c.manual_comment))
-                                              for c in nb.comments if _text(c.manual_comment))
-            students[student.id] = grades
+        people = [(s.id, _text(s.first_name), _text(s.last_name), _text(s.email), _text(s.lms_user_id))
+                  for s in gb.students]
+    graded = read_grades(settings.db_url, assignment)   # nbgrader's grades, manual ones and comments included
+    students = {}
+    for student_id, first, last, email, lms_user_id in people:
+        grades = StudentGrades(student_id, first, last, email, lms_user_id, False, {nb: 0.0 for nb in notebooks})
+        submission = graded.get(student_id)
+        if submission is not None:
+            grades.submitted = True
+            for nb in notebooks:
+                cells = {grade_id: cell for (name, grade_id), cell in submission.cells.items() if name == nb}
+                if not cells:
+                    continue
+                penalty = submission.late_penalties.get(nb, 0.0)
+                grades.notebooks[nb] = max(0.0, sum(cell.score for cell in cells.values()) - penalty)
+                lost = sorted(g for g, cell in cells.items() if cell.score < cell.max_score)
+                grades.checks[nb] = len(cells)
+                if lost:
+                    grades.failed[nb] = lost
+                reviewed = {g: (cell.auto_score or 0.0) >= cell.max_score for g, cell in cells.items() if cell.manual}
+                if reviewed:
+                    grades.reviewed[nb] = reviewed
+            grades.comments = sorted((nb, cell, _text(text)) for (nb, cell), text in submission.comments.items()
+                                     if nb in notebooks)
+        students[student_id] = grades
     if not students:
         raise ExportError(f"no student in the gradebook of {course_dir}: grade the submissions first "
                           "(nbgrader autograde, or python -m autograder autograde)")

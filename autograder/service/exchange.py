@@ -51,37 +51,42 @@ class ExchangeLayout:
 
     def note_released(self, entry: str) -> bool:
         """A note is already out for every notebook of the entry (a refusal said at an earlier start)."""
-        from nbgrader.utils import notebook_hash
-
         folder = self.inbound / entry
-        secret = read_small_file(folder / "submission_secret.txt") if folder.is_dir() and not folder.is_symlink() else None
-        names = entry_notebooks(folder) if secret else []
-        return bool(names) and all((self.feedback / f"{notebook_hash(secret=secret, notebook_id=n)}.html").is_file()
-                                   for n in names)
+        pages = feedback_pages(self.feedback, folder, entry_notebooks(folder))
+        return bool(pages) and all(page.is_file() for page in pages)
 
     def release_note(self, entry: str, page: str) -> bool:
         """`page` released as the feedback of every notebook of a complete inbound entry, under the
         names `fetch_feedback` looks for, without collecting it (nbgrader's folders are never
         named after it), readable by the account that made the entry and the graders only.
         False while the entry is incomplete (no secret yet)."""
-        from nbgrader.utils import notebook_hash
-
         folder = self.inbound / entry
         try:
             maker = os.lstat(folder).st_uid
         except OSError:
             return False
-        secret = read_small_file(folder / "submission_secret.txt") if folder.is_dir() and not folder.is_symlink() else None
-        if not secret or not secret.strip():
+        targets = feedback_pages(self.feedback, folder, entry_notebooks(folder))
+        if targets is None:
             return False
         self.feedback.mkdir(parents=True, exist_ok=True)
-        for name in entry_notebooks(folder):   # no notebook: nothing fetch_feedback could look for
-            target = self.feedback / f"{notebook_hash(secret=secret, notebook_id=name)}.html"
+        for target in targets:   # no notebook: nothing fetch_feedback could look for
             temporary = self.feedback / f".{target.name}.tmp"
             temporary.write_text(page, encoding="utf-8")
             readable_by(temporary, maker)
             temporary.replace(target)
         return True
+
+
+def feedback_pages(feedback: Path, entry: Path, names: list[str]) -> list[Path] | None:
+    """Where `fetch_feedback` looks for the page of each of `names` of an inbound entry: the hash
+    of the entry's secret and the notebook's name, in the exchange's feedback folder; None while
+    the entry has no secret (incomplete), the secret read without following a link."""
+    from nbgrader.utils import notebook_hash
+
+    secret = read_small_file(entry / "submission_secret.txt") if entry.is_dir() and not entry.is_symlink() else None
+    if not secret or not secret.strip():
+        return None
+    return [feedback / f"{notebook_hash(secret=secret, notebook_id=name)}.html" for name in names]
 
 
 def entry_parts(entry: str) -> tuple[str, str] | None:
@@ -154,14 +159,9 @@ class CourseExchange:
 
     def released(self, record: dict, assignment_notebooks: set[str]) -> bool:
         """Feedback is out for every notebook of that submission (what `fetch_feedback` looks for)."""
-        from nbgrader.utils import notebook_hash
-
-        secret = read_small_file(self.inbound / record["filename"] / "submission_secret.txt")
-        if secret is None:
-            return False
-        names = self.notebooks(record, assignment_notebooks)
-        return bool(names) and all((self.feedback / f"{notebook_hash(secret=secret, notebook_id=n)}.html").is_file()
-                                   for n in names)
+        pages = feedback_pages(self.feedback, self.inbound / record["filename"],
+                               self.notebooks(record, assignment_notebooks))
+        return bool(pages) and all(page.is_file() for page in pages)
 
     def collect(self, student: str) -> dict | None:
         """nbgrader collect --update for one student: the record it picked (None: nothing ready)."""

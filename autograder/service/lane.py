@@ -26,10 +26,5 @@ class Lane:
     def notebooks(self) -> set[str]:
         return self.grading.notebooks
 
-    def waiting(self) -> list[tuple[str, dict]]:
-        """(student, latest inbound record) of each submission whose feedback is not out."""
-        return [(student, record) for student, record in self.exchange.latest().items()
-                if not self.exchange.released(record, self.notebooks)]
-
     def close(self) -> None:
         self.grading.close(drain=False)

@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from autograder.courses.descente_gradient.checks.feedback import feedback
+from autograder.courses.descente_gradient.course import STEPS
 from autograder.nbgrader_cli import ROOT
 from autograder.sample_classes import solutions
 
@@ -109,6 +110,13 @@ def _read_feedback(page, account) -> tuple[str, str]:
     return (errors.first.inner_text() if errors.count() else ""), heading
 
 
+def _points(step: str, grade_id: str) -> float:
+    """A test cell's points, as the release notebook gives them."""
+    nb = json.loads((ROOT / "release" / ASSIGNMENT / STEPS[step].filename).read_text(encoding="utf-8"))
+    return float(next(c["metadata"]["nbgrader"]["points"] for c in nb["cells"]
+                      if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id))
+
+
 def test_students_submit_in_the_browser_and_read_their_own_feedback(course):
     from playwright.sync_api import expect, sync_playwright
     from browser.assignment_list import TIMEOUT_MS, step_one_answers
@@ -135,9 +143,10 @@ def test_students_submit_in_the_browser_and_read_their_own_feedback(course):
             seen = {account.name: _read_feedback(pages[account.name], account) for account in (alice, bruno)}
         finally:
             browser.close()
-    assert seen[alice.name] == ("", seen[alice.name][1]) and "Score: 2.0 / 2.0" in seen[alice.name][1], seen
+    points = _points("etape1", "test_gradient")
+    assert seen[alice.name] == ("", seen[alice.name][1]) and f"Score: {points} / {points}" in seen[alice.name][1], seen
     error, heading = seen[bruno.name]
-    assert " ".join(SUM_MESSAGE.split()) in " ".join(error.split()) and "Score: 0.0 / 2.0" in heading, seen
+    assert " ".join(SUM_MESSAGE.split()) in " ".join(error.split()) and f"Score: 0.0 / {points}" in heading, seen
     assert "verifier(" not in error and "BEGIN HIDDEN" not in error, "hidden test source must not reach the student"
 
     scores = course.gradebook()[ASSIGNMENT]
@@ -265,6 +274,9 @@ def test_formgrader_generate_feedback_manual_grade_and_release_keep_the_kits_pag
     d = course.deployment
     bruno = d.students[1]
     comment = "Revois la moyenne : ton gradient additionne les quatre termes au lieu d'en faire la moyenne."
+    before = course.gradebook()[ASSIGNMENT][bruno.name][0]
+    assert f"{NOTEBOOK_ID}:test_gradient" in graded_lines(course.serve.output, bruno.name)[0], \
+        "the autograder gave bruno's summed gradient 0: the manual grade adds to his score"
     with sync_playwright() as pw:
         browser = chromium(pw)
         try:
@@ -289,7 +301,7 @@ def test_formgrader_generate_feedback_manual_grade_and_release_keep_the_kits_pag
         finally:
             browser.close()
 
-    assert course.gradebook()[ASSIGNMENT][bruno.name][0] == 2 + 1.5, "formgrader saved the manual grade"
+    assert course.gradebook()[ASSIGNMENT][bruno.name][0] == before + 1.5, "formgrader saved the manual grade"
     pages = d.course / "feedback" / bruno.name / ASSIGNMENT
     for page_path in pages.glob("*.html"):
         text = page_path.read_text(encoding="utf-8")
